@@ -1,0 +1,77 @@
+"""The MLP, rebuilt from its config alone (nanoGPT-style): a checkpoint stores the config."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from digitlab.data import N_CLASSES, N_FEATURES
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    hidden: tuple[int, ...] = (128, 64)
+    activation: str = "relu"
+    dropout: float = 0.0
+    # Input scaling fitted on the training split (see data.fit_scaler); part of the model so a
+    # saved model takes raw 0-16 inputs and nobody can forget to scale.
+    input_mean: tuple[float, ...] = field(default=(0.0,) * N_FEATURES, repr=False)
+    input_scale: float = 1.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "input_mean", tuple(float(v) for v in self.input_mean))
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
+        if any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden layer sizes must be positive, got {list(self.hidden)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if len(self.input_mean) != N_FEATURES or not self.input_scale > 0:
+            raise ValueError("input scaling needs 64 means and a positive scale")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class MLP(nn.Module):
+    """Raw 0-16 inputs (B, 64) -> logits (B, 10)."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        # Non-persistent: the scaling lives in the config (JSON), the safetensors hold weights only.
+        # Stored as shift + x * inv_scale so scaling is one fused op (addcmul) per forward.
+        mean = torch.tensor(config.input_mean, dtype=torch.float32)
+        self.register_buffer("input_shift", -mean / config.input_scale, persistent=False)
+        self.register_buffer("input_inv_scale", torch.tensor(1.0 / config.input_scale), persistent=False)
+        layers: list[nn.Module] = []
+        width = N_FEATURES
+        for size in config.hidden:
+            layers += [nn.Linear(width, size), ACTIVATIONS[config.activation]()]
+            if config.dropout > 0:
+                layers.append(nn.Dropout(config.dropout))
+            width = size
+        layers.append(nn.Linear(width, N_CLASSES))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.addcmul(self.input_shift, x, self.input_inv_scale))
+
+
+def predict_proba(model: MLP, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Softmax probabilities (N, 10) for raw 0-16 inputs (N, 64) or a single (64,) input."""
+    x = np.asarray(x, dtype=np.float32)
+    single = x.ndim == 1
+    x = x.reshape(-1, N_FEATURES)
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        out = [torch.softmax(model(torch.from_numpy(x[i : i + batch_size])), dim=1) for i in range(0, len(x), batch_size)]
+    model.train(was_training)
+    probs = torch.cat(out).numpy() if out else np.zeros((0, N_CLASSES), np.float32)
+    return probs[0] if single else probs
