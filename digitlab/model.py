@@ -68,10 +68,9 @@ def predict_proba(model: MLP, x: np.ndarray, batch_size: int = 4096) -> np.ndarr
     x = np.asarray(x, dtype=np.float32)
     single = x.ndim == 1
     x = x.reshape(-1, N_FEATURES)
-    was_training = model.training
-    model.eval()
+    if model.training:  # never flip a shared (cached) model's mode unless we must
+        model.eval()
     with torch.inference_mode():
         out = [torch.softmax(model(torch.from_numpy(x[i : i + batch_size])), dim=1) for i in range(0, len(x), batch_size)]
-    model.train(was_training)
     probs = torch.cat(out).numpy() if out else np.zeros((0, N_CLASSES), np.float32)
     return probs[0] if single else probs

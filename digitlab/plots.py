@@ -1,0 +1,91 @@
+"""Plotly figure builders: pure functions, data in -> go.Figure out. No Streamlit here."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+ACCENT = "#E4572E"  # the winning class
+MUTED = "#9AA5B1"
+INK_SCALE = [[0.0, "#FFFFFF"], [1.0, "#111827"]]  # 0 = paper, 16 = full ink
+PAPER = 236  # grey level of empty pixels in image previews: light grey, so the box's edge shows
+
+
+def probability_bars(probs: np.ndarray, height: int = 260) -> go.Figure:
+    """Ten softmax probabilities as bars on a fixed 0-1 axis, the winner highlighted."""
+    probs = np.asarray(probs, dtype=float).reshape(10)
+    winner = int(probs.argmax())
+    colours = [ACCENT if d == winner else MUTED for d in range(10)]
+    fig = go.Figure(
+        go.Bar(
+            x=[str(d) for d in range(10)],
+            y=probs,
+            marker_color=colours,
+            text=[f"{p:.0%}" if p >= 0.005 else "" for p in probs],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        yaxis=dict(range=[0, 1.12], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1.0], fixedrange=True),
+        xaxis=dict(type="category", title=None, fixedrange=True),
+        showlegend=False,
+        bargap=0.25,
+    )
+    return fig
+
+
+def input_heatmap(grid: np.ndarray, height: int = 240, title: str | None = None) -> go.Figure:
+    """The 8x8 model input, each cell a square shaded by its 0-16 value (shown on hover)."""
+    grid = np.asarray(grid).reshape(8, 8)
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid,
+            zmin=0,
+            zmax=16,
+            colorscale=INK_SCALE,
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            hovertemplate="row %{y}, column %{x}: %{z} of 16<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=height,
+        margin=dict(l=0, r=0, t=24 if title else 0, b=0),
+        title=dict(text=title, font=dict(size=13), x=0.5) if title else None,
+        xaxis=dict(visible=False, fixedrange=True, constrain="domain"),
+        yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", fixedrange=True, constrain="domain"),
+        plot_bgcolor="#E5E7EB",
+    )
+    return fig
+
+
+def upscale(image: np.ndarray, size: int) -> np.ndarray:
+    """Nearest-neighbour upscaling of a small 0..1 (or 0..16) image to about `size` pixels, as
+    uint8 grey with ink dark on light-grey paper, so every source pixel stays a crisp square."""
+    image = np.asarray(image, dtype=float)
+    top = image.max() if image.max() > 1 else 1.0
+    factor = max(1, size // max(image.shape))
+    big = np.kron(image / top, np.ones((factor, factor)))
+    return (PAPER - big * PAPER).astype(np.uint8)
+
+
+def set_probabilities(fig: go.Figure, probs: np.ndarray) -> go.Figure:
+    """Update a probability_bars figure in place (cheaper than building a new one per stroke)."""
+    probs = np.asarray(probs, dtype=float).reshape(10)
+    winner = int(probs.argmax())
+    with fig.batch_update():
+        bar = fig.data[0]
+        bar.y = probs
+        bar.marker.color = [ACCENT if d == winner else MUTED for d in range(10)]
+        bar.text = [f"{p:.0%}" if p >= 0.005 else "" for p in probs]
+    return fig
+
+
+def set_grid(fig: go.Figure, grid: np.ndarray) -> go.Figure:
+    """Update an input_heatmap figure in place."""
+    fig.data[0].z = np.asarray(grid).reshape(8, 8)
+    return fig

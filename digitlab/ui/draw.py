@@ -1,0 +1,137 @@
+"""The Draw page: draw a digit, see what the network sees and what it thinks, live.
+
+Everything that depends on the drawing lives in one fragment, so a stroke reruns only that
+fragment: no page rerun, no model reload (cached), and the two Plotly figures are built once per
+session and updated in place.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from digitlab import plots
+from digitlab.model import predict_proba
+from digitlab.preprocess import Preprocessed, preprocess
+from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
+
+CANVAS_KEY = "draw_canvas"
+MODEL_KEY = "active_model"
+UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and name the runner-up
+PLOTLY_CONFIG = {"displayModeBar": False}
+
+
+# Static page styling (no user data): a big prediction digit, room above the canvas's toolbar.
+STYLE = """<style>
+[data-testid="stMetricValue"] { font-size: 4.5rem; line-height: 1.1; }
+.dl-canvas-gap { height: 2.2rem; }
+</style>"""
+
+
+def page() -> None:
+    st.markdown(STYLE, unsafe_allow_html=True)
+    st.markdown("### ✏️ Draw a digit")
+    st.caption(
+        "Draw one digit, 0 to 9, in the white box. DigitLab shrinks your drawing to the 8×8 grid of ink "
+        "counts the network learned from, and shows how sure it is of every digit as you draw."
+    )
+    drawing_panel()
+
+
+@st.fragment
+def drawing_panel() -> None:
+    canvas_col, result_col, steps_col = st.columns([1.0, 1.25, 1.0], gap="medium")
+    with canvas_col:
+        st.markdown('<div class="dl-canvas-gap"></div>', unsafe_allow_html=True)
+        brush = st.session_state.get("brush_width", 20)
+        canvas = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#FFFFFF",
+                           width=280, height=280, drawing_mode="freedraw", update_streamlit=True,
+                           return_image_data=True, key=CANVAS_KEY)
+        st.slider("Brush width", min_value=6, max_value=40, value=20, step=1, key="brush_width",
+                  help="Thicker strokes survive the shrink to 8×8 better; about 20 px suits most digits.")
+        loaded = model_picker()
+    image = canvas.image_data
+    try:
+        pre = preprocess(image) if image is not None else None
+    except ValueError as exc:  # a canvas image we cannot read: say so, keep the page alive
+        st.error(f"Could not read the drawing: {exc}")
+        pre = None
+    drawn = pre is not None and not pre.empty
+    probs = predict_proba(loaded.model, pre.features) if drawn else None
+    with result_col:
+        show_prediction(probs)
+    with steps_col:
+        show_steps(pre if drawn else None)
+
+
+def model_picker():
+    rows, broken = catalogue()
+    names = [r["name"] for r in rows]
+    if not names:
+        st.error("No usable model in the models folder. Train one: `python -m digitlab train --out mine`.")
+        st.stop()
+    if st.session_state.get(MODEL_KEY) not in names:
+        st.session_state[MODEL_KEY] = DEFAULT_NAME if DEFAULT_NAME in names else names[0]
+    by_name = {r["name"]: r for r in rows}
+    name = st.selectbox("Model", names, key=MODEL_KEY, format_func=lambda n: _model_label(by_name[n]),
+                        help="The shipped default and every saved model. Switching re-reads your drawing.")
+    row = by_name[name]
+    train = row["train"]
+    st.caption(f"{'–'.join(map(str, row['hidden']))} {row['activation']} MLP · {train.get('optimizer', '?')} "
+               f"lr {train.get('lr', '?')} · {train.get('epochs', '?')} epochs · augment {train.get('augment', 0)}")
+    for file, reason in broken:
+        st.caption(f"⚠️ skipped {file}: {reason}")
+    return get_model(name)
+
+
+def _model_label(row: dict) -> str:
+    acc = row["test_accuracy"]
+    return f"{row['name']} — {acc:.1%} test accuracy" if acc is not None else row["name"]
+
+
+def show_prediction(probs: np.ndarray | None) -> None:
+    if probs is None:
+        st.metric("Prediction", "—")
+        st.info("Draw a digit in the box to see what the network thinks it is.")
+        return
+    order = np.argsort(probs)[::-1]
+    best, runner = int(order[0]), int(order[1])
+    st.metric("Prediction", str(best), delta=f"{probs[best]:.0%} sure", delta_color="off", delta_arrow="off")
+    if probs[best] < UNSURE_BELOW:
+        st.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
+    fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10)))
+    st.plotly_chart(plots.set_probabilities(fig, probs), key="probs_chart", config=PLOTLY_CONFIG)
+
+
+def show_steps(pre: Preprocessed | None) -> None:
+    st.markdown("**What the network sees**")
+    if pre is None:
+        st.caption("Your drawing, cropped, fitted into the dataset's 32×32 box, and counted into 8×8 will appear here.")
+        return
+    fig = _session_figure("_fig_grid", lambda: plots.input_heatmap(np.zeros((8, 8)), height=200))
+    st.plotly_chart(plots.set_grid(fig, pre.grid), key="grid_chart", config=PLOTLY_CONFIG)
+    st.caption("The 8×8 input: ink pixels per 4×4 block, 0–16 (hover a cell).")
+    crop_col, box_col = st.columns(2)
+    crop, box = _crop_preview(pre.crop), plots.upscale(pre.bitmap, 96)
+    crop_col.image(crop, width=crop.shape[1], caption="1 · your ink, cropped")
+    box_col.image(box, width=box.shape[1], caption="2 · fitted into the 32×32 box")
+
+
+def _crop_preview(crop: np.ndarray, size: int = 96) -> np.ndarray:
+    """The cropped ink on grey paper, scaled into a white size x size square (aspect kept)."""
+    h, w = crop.shape
+    scale = size / max(h, w)
+    width, height = max(1, round(w * scale)), max(1, round(h * scale))
+    img = Image.fromarray((plots.PAPER - crop * plots.PAPER).astype(np.uint8)).resize((width, height), Image.Resampling.BOX)
+    out = np.full((size, size), 255, np.uint8)
+    top, left = (size - height) // 2, (size - width) // 2
+    out[top : top + height, left : left + width] = np.asarray(img)
+    return out
+
+
+def _session_figure(key: str, build):
+    """One figure per session, built once and then updated in place on every stroke."""
+    if key not in st.session_state:
+        st.session_state[key] = build()
+    return st.session_state[key]

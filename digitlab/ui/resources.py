@@ -1,0 +1,47 @@
+"""Process-wide, cached resources for the pages: start-up settings and loaded models."""
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import streamlit as st
+
+from digitlab.store import DEFAULT_NAME, LoadedModel, ModelError, list_models, load_model, models_dir
+
+
+@st.cache_resource
+def start_up() -> None:
+    """Once per server process: one torch thread (a net this small is fastest so, and it leaves the
+    other core to other sessions), and freeze start-up objects out of the garbage collector's walk."""
+    import torch
+
+    torch.set_num_threads(1)
+    gc.freeze()
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _load(path: str, mtime_ns: int) -> LoadedModel:
+    # Shared by every session: inference only, eval mode. mtime in the key: a re-saved model reloads.
+    return load_model(path)
+
+
+def get_model(name: str) -> LoadedModel:
+    path = models_dir() / f"{name}.safetensors"
+    return _load(str(path), path.stat().st_mtime_ns)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def model_catalogue(folder: str) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Names, configs and accuracies of the usable models, plus (file, reason) for broken ones."""
+    good, broken = list_models(Path(folder))
+    rows = [{"name": m.name, "hidden": list(m.info["model"]["hidden"]), "activation": m.info["model"]["activation"],
+             "test_accuracy": m.info.get("metrics", {}).get("test_accuracy"), "created": m.info.get("created", ""),
+             "train": m.info.get("train", {})} for m in good]
+    return rows, [(p.name, reason) for p, reason in broken]
+
+
+def catalogue() -> tuple[list[dict], list[tuple[str, str]]]:
+    return model_catalogue(str(models_dir()))
+
+
+__all__ = ["DEFAULT_NAME", "ModelError", "catalogue", "get_model", "start_up"]

@@ -1,0 +1,103 @@
+"""Shared browser plumbing for the e2e tests and the benchmarks: start `streamlit run` on a free
+port, drive Debian's Chromium through Playwright, draw on the canvas (inside a shadow root)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator, Sequence
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
+METRIC = "[data-testid=stMetricValue]"
+RESET = "[data-testid=stBidiComponentIsolated] button[title='Reset canvas & history']"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_app(script: str | Path, env: dict | None = None, timeout: float = 90) -> Iterator[str]:
+    """Run `streamlit run script` (with the project's .streamlit/config.toml) and yield its URL."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true"]
+    log = open(os.devnull, "w") if not os.environ.get("DIGITLAB_E2E_LOG") else sys.stderr
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not become healthy on {url}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def open_page(browser, url: str, width: int = 1440, height: int = 900):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
+    wait_idle(page)
+    return page
+
+
+def wait_idle(page, timeout: float = 30_000) -> None:
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=timeout)
+
+
+def draw(page, strokes: Sequence[Sequence[tuple[float, float]]], steps: int = 3) -> None:
+    """Draw strokes (lists of (x, y) in canvas pixels, 0..280) with the mouse."""
+    box = page.locator(CANVAS).bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
+        page.mouse.up()
+
+
+def reset_canvas(page) -> None:
+    page.locator(CANVAS).hover()
+    page.locator(RESET).click()
+
+
+def metric_text(page) -> str:
+    return page.locator(METRIC).first.inner_text().strip()
+
+
+# Stroke paths of digits as a person draws them with a mouse, in 280x280 canvas pixels.
+ONE = [[(150, 50), (146, 120), (142, 190), (140, 240)]]
+ZERO = [[(140, 45), (100, 60), (82, 110), (85, 175), (110, 230), (150, 238), (185, 210), (198, 150),
+         (192, 90), (170, 55), (138, 45)]]
+SEVEN = [[(80, 55), (200, 55), (170, 120), (140, 180), (120, 240)]]

@@ -1,0 +1,62 @@
+"""The Draw page in a real browser: real canvas, real mouse strokes, real Streamlit server."""
+from playwright.sync_api import expect
+
+from tests.e2e.browser import CANVAS, METRIC, ONE, ZERO, draw, reset_canvas, wait_idle
+
+
+def open_draw_page(page, url):
+    page.goto(url)
+    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
+    wait_idle(page)
+
+
+PROBS_JS = "document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot')"
+
+
+def chart_probabilities(page) -> list[float]:
+    """The y values of the probability bar chart, as Plotly itself decoded and drew them."""
+    page.wait_for_function(f"() => {PROBS_JS}?._fullData?.[0]?.y?.length === 10", timeout=15_000)
+    return page.evaluate(f"() => Array.from({PROBS_JS}._fullData[0].y)")
+
+
+def test_empty_canvas_prompts_to_draw(page, app_url):
+    open_draw_page(page, app_url)
+    expect(page.locator(METRIC).first).to_have_text("—")
+    expect(page.get_by_text("Draw a digit in the box")).to_be_visible()
+    expect(page.locator("[data-testid=stException]")).to_have_count(0)
+
+
+def test_draw_one_then_clear_then_zero(page, app_url):
+    open_draw_page(page, app_url)
+    draw(page, ONE)
+    expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
+    probs = chart_probabilities(page)
+    assert len(probs) == 10 and abs(sum(probs) - 1) < 1e-3 and max(probs) == probs[1]
+    expect(page.get_by_text("What the network sees")).to_be_visible()
+
+    reset_canvas(page)
+    expect(page.locator(METRIC).first).to_have_text("—", timeout=15_000)
+    expect(page.get_by_text("Draw a digit in the box")).to_be_visible()
+
+    draw(page, ZERO)
+    expect(page.locator(METRIC).first).to_have_text("0", timeout=15_000)
+
+
+def test_switching_model_repredicts_without_redrawing(page, app_url):
+    open_draw_page(page, app_url)
+    draw(page, ZERO)
+    expect(page.locator(METRIC).first).to_have_text("0", timeout=15_000)
+    wait_idle(page)
+    before = chart_probabilities(page)
+
+    page.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="weak").click()
+    page.wait_for_function(
+        f"(before) => {{ const d = {PROBS_JS};"
+        " return d && JSON.stringify(Array.from(d._fullData[0].y)) !== JSON.stringify(before); }",
+        arg=before, timeout=15_000,
+    )
+    after = chart_probabilities(page)
+    assert abs(sum(after) - 1) < 1e-3
+    assert max(abs(a - b) for a, b in zip(after, before)) > 0.05, "the weak model sees the same drawing differently"
+    expect(page.locator(METRIC).first).not_to_have_text("—")
