@@ -14,10 +14,9 @@ from streamlit_drawable_canvas import st_canvas
 from digitlab import plots
 from digitlab.model import predict_proba
 from digitlab.preprocess import Preprocessed, preprocess
+from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
 from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
 
-CANVAS_KEY = "draw_canvas"
-MODEL_KEY = "active_model"
 UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and name the runner-up
 PLOTLY_CONFIG = {"displayModeBar": False}
 

@@ -1,0 +1,63 @@
+"""The Draw page's logic through Streamlit's AppTest: a drawing injected as the canvas's value."""
+import base64
+import io
+import os
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from digitlab.strokes import arc, render
+from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
+
+APP = os.path.join(os.path.dirname(__file__), "..", "app.py")
+
+
+def canvas_value(image) -> dict:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
+
+
+def run(drawing=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if drawing is not None:
+        at.session_state[CANVAS_KEY] = canvas_value(drawing)
+    return at.run()
+
+
+def test_empty_canvas_shows_a_prompt_and_no_prediction():
+    at = run()
+    assert not at.exception
+    assert at.metric[0].label == "Prediction" and at.metric[0].value == "—"
+    assert any("Draw a digit in the box" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("strokes, digit", [([[(140, 40), (140, 240)]], "1"), ([arc(140, 140, 60, 95, 0, 360)], "0")])
+def test_a_drawing_is_predicted(strokes, digit):
+    at = run(render(strokes))
+    assert not at.exception
+    assert at.metric[0].value == digit
+    assert at.session_state[MODEL_KEY] == "default"
+
+
+def test_a_blank_white_canvas_is_not_classified():
+    at = run(render([]))
+    assert at.metric[0].value == "—" and not at.error
+
+
+def test_an_unsure_model_names_the_runner_up(models_tmp):
+    from digitlab.store import save_model
+    from digitlab.train import TrainConfig, fit, prepare, run_info
+
+    config = TrainConfig(hidden=(4,), epochs=1, lr=1e-4)  # barely trained: never confident
+    model, splits = prepare(config)
+    save_model(model, "weak", run_info(config, list(fit(model, splits, config)), 0.1))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[CANVAS_KEY] = canvas_value(render([arc(140, 140, 60, 95, 0, 360)]))
+    at.session_state[MODEL_KEY] = "weak"
+    at.run()
+    assert not at.exception
+    assert at.warning and "unsure" in at.warning[0].value and "might also be" in at.warning[0].value
+    assert at.metric[0].value in list("0123456789")
