@@ -15,8 +15,11 @@ PROBS_JS = "document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot'
 
 def chart_probabilities(page) -> list[float]:
     """The y values of the probability bar chart, as Plotly itself decoded and drew them."""
-    page.wait_for_function(f"() => {PROBS_JS}?._fullData?.[0]?.y?.length === 10", timeout=15_000)
-    return page.evaluate(f"() => Array.from({PROBS_JS}._fullData[0].y)")
+    handle = page.wait_for_function(
+        f"() => {{ const y = {PROBS_JS}?._fullData?.[0]?.y; return y?.length === 10 ? Array.from(y) : null; }}",
+        timeout=15_000,
+    )
+    return handle.json_value()
 
 
 def test_empty_canvas_prompts_to_draw(page, app_url):
@@ -53,7 +56,7 @@ def test_switching_model_repredicts_without_redrawing(page, app_url):
     page.get_by_role("option", name="weak").click()
     page.wait_for_function(
         f"(before) => {{ const d = {PROBS_JS};"
-        " return d && JSON.stringify(Array.from(d._fullData[0].y)) !== JSON.stringify(before); }",
+        " const y = d?._fullData?.[0]?.y; return !!y && JSON.stringify(Array.from(y)) !== JSON.stringify(before); }",
         arg=before, timeout=15_000,
     )
     after = chart_probabilities(page)
