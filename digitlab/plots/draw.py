@@ -1,4 +1,4 @@
-"""Plotly figure builders: pure functions, data in -> go.Figure out. No Streamlit here."""
+"""Figures for the Draw page: the probability bars and the 8x8 input heat map."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,0 +1,10 @@
+"""Plotly figure builders: pure functions, data in -> go.Figure out. No Streamlit here.
+
+One module per area (draw.py for the Draw page, ...); everything is re-exported here so callers
+write `from digitlab import plots; plots.probability_bars(...)`.
+"""
+from digitlab.plots.draw import (ACCENT, INK_SCALE, MUTED, PAPER, input_heatmap, probability_bars, set_grid,
+                                 set_probabilities, upscale)
+
+__all__ = ["ACCENT", "INK_SCALE", "MUTED", "PAPER", "input_heatmap", "probability_bars", "set_grid",
+           "set_probabilities", "upscale"]
