@@ -1,4 +1,4 @@
-"""python -m digitlab {train,evaluate,predict,models}: the headless face of the same core the app uses."""
+"""python -m digitlab {train,evaluate,predict,models,sweep,runs}: the headless face of the same core the app uses."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,8 @@ EPILOG = """examples:
   python -m digitlab evaluate --model mine
   python -m digitlab predict drawing.png more_drawings/ --json
   python -m digitlab models
+  python -m digitlab sweep --trials 30 --jobs 2 --save best   # Optuna search, then train + save the best
+  python -m digitlab runs                                   # the run history
 """
 
 
@@ -77,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list saved models and their test accuracy",
                             description="List the models in models/ (or $DIGITLAB_MODELS_DIR), and any broken files.")
     models.set_defaults(run=cmd_models)
+    from digitlab.cli_sweep import add_commands
+
+    add_commands(sub)  # sweep, runs
     return parser
 
 
@@ -127,6 +132,13 @@ def cmd_train(args) -> int:
         print(f"saved {path} (+ .json)")
     else:
         print("not saved (pass --out NAME to keep it)", file=sys.stderr)
+    from digitlab.runs import RunsError, record_run
+
+    try:  # the run history is a convenience: failing to write it must not fail a finished training
+        run_id = record_run(config, history, test_accuracy=result.accuracy, model_name=args.out, source="cli")
+        print(f"recorded as run {run_id} (python -m digitlab runs)", file=sys.stderr)
+    except RunsError as exc:
+        print(f"warning: run not recorded: {exc}", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,158 @@
+"""Run history: every training run (CLI, app, sweep) in one embedded SQLite database.
+
+The database lives in the app's data folder ($DIGITLAB_DATA_DIR, else data/ at the project root,
+git-ignored). Several writers at once (CLI runs, app sessions, sweep workers) are expected: WAL
+journaling lets readers and one writer proceed together and the busy timeout makes the other
+writers wait their turn instead of failing. Each row stores JSON; a row that no longer parses is
+reported as broken and never stops the others from listing (like store.list_models).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import closing
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from digitlab.train import EpochMetrics, TrainConfig, run_info
+
+PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
+DB_NAME = "runs.sqlite"
+SOURCES = ("cli", "ui", "sweep")
+BUSY_TIMEOUT_S = 30.0
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created TEXT NOT NULL,          -- ISO 8601, UTC
+    source TEXT NOT NULL,           -- cli, ui or sweep
+    model_name TEXT,                -- saved model name, NULL when not saved
+    config TEXT NOT NULL,           -- JSON: TrainConfig.to_dict()
+    history TEXT NOT NULL,          -- JSON: list of EpochMetrics dicts
+    metrics TEXT NOT NULL,          -- JSON: test/val accuracy, epochs run, stopped early
+    extra TEXT NOT NULL DEFAULT '{}'  -- JSON: anything else (e.g. the sweep a run came from)
+)
+"""
+
+
+class RunsError(ValueError):
+    """The run history cannot be read or written, with a message saying why."""
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    created: str
+    source: str
+    model_name: str | None
+    config: TrainConfig
+    history: list[EpochMetrics]
+    metrics: dict
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def val_accuracy(self) -> float | None:
+        return self.metrics.get("val_accuracy")
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.metrics.get("test_accuracy")
+
+
+def data_dir() -> Path:
+    """The app's data folder: $DIGITLAB_DATA_DIR, else data/ at the project root."""
+    return Path(os.environ.get("DIGITLAB_DATA_DIR") or PROJECT_DATA)
+
+
+def runs_path() -> Path:
+    return data_dir() / DB_NAME
+
+
+def connect(path: Path | None = None) -> sqlite3.Connection:
+    """An open connection with WAL, a busy timeout and the schema in place."""
+    path = Path(path or runs_path())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    except (OSError, sqlite3.Error) as exc:
+        raise RunsError(f"cannot open the run history at {path}: {exc}") from exc
+    try:
+        # WAL is a property of the file: set once, it stays. Readers never block the writer.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            with conn:
+                conn.execute(SCHEMA)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise RunsError(f"{path} is not a usable run-history database ({exc}); move it aside to start afresh") from exc
+    return conn
+
+
+def record_run(config: TrainConfig, history: list[EpochMetrics], *, test_accuracy: float | None = None,
+               model_name: str | None = None, source: str = "cli", extra: dict | None = None,
+               path: Path | None = None) -> int:
+    """Store one finished (or stopped) training run; returns its id."""
+    if source not in SOURCES:
+        raise RunsError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    metrics = run_info(config, history, test_accuracy)["metrics"]  # the same summary a saved model carries
+    row = (datetime.now(timezone.utc).isoformat(timespec="seconds"), source, model_name,
+           json.dumps(config.to_dict()), json.dumps([asdict(m) for m in history]), json.dumps(metrics),
+           json.dumps(extra or {}))
+    try:
+        with closing(connect(path)) as conn, conn:
+            cur = conn.execute("INSERT INTO runs (created, source, model_name, config, history, metrics, extra) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            return int(cur.lastrowid)
+    except sqlite3.Error as exc:
+        raise RunsError(f"could not record the run: {exc}") from exc
+
+
+def list_runs(*, limit: int | None = None, source: str | None = None,
+              path: Path | None = None) -> tuple[list[Run], list[tuple[int, str]]]:
+    """Runs newest first, and (id, reason) for every row that no longer parses."""
+    query = "SELECT id, created, source, model_name, config, history, metrics, extra FROM runs"
+    params: list = []
+    if source:
+        query += " WHERE source = ?"
+        params.append(source)
+    query += " ORDER BY id DESC"
+    if limit:
+        query += " LIMIT ?"
+        params.append(int(limit))
+    try:
+        with closing(connect(path)) as conn:
+            rows = conn.execute(query, params).fetchall()
+    except sqlite3.Error as exc:
+        raise RunsError(f"could not read the run history: {exc}") from exc
+    good, broken = [], []
+    for row in rows:
+        try:
+            good.append(_parse(row))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            broken.append((row[0], f"{type(exc).__name__}: {exc}"))
+    return good, broken
+
+
+def get_run(run_id: int, path: Path | None = None) -> Run:
+    with closing(connect(path)) as conn:
+        row = conn.execute("SELECT id, created, source, model_name, config, history, metrics, extra FROM runs "
+                           "WHERE id = ?", (int(run_id),)).fetchone()
+    if row is None:
+        raise RunsError(f"no run with id {run_id}")
+    try:
+        return _parse(row)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise RunsError(f"run {run_id} is corrupt: {exc}") from exc
+
+
+def _parse(row: tuple) -> Run:
+    run_id, created, source, model_name, config, history, metrics, extra = row
+    metrics, extra = json.loads(metrics), json.loads(extra or "{}")
+    if not isinstance(metrics, dict) or not isinstance(extra, dict):
+        raise ValueError("metrics and extra must be JSON objects")
+    return Run(int(run_id), str(created), str(source), model_name, TrainConfig.from_dict(json.loads(config)),
+               [EpochMetrics(**m) for m in json.loads(history)], metrics, extra)

@@ -1,0 +1,300 @@
+"""Hyperparameter sweeps with Optuna: the one training loop (train.fit) as the objective.
+
+A sweep is an Optuna study (maximise final validation accuracy) in a storage that many workers can
+share: a SQLite file by default, any Optuna RDB URL (PostgreSQL, MySQL) for many machines, or a
+journal file. Each trial reports its per-epoch validation accuracy so a pruner (median or
+Hyperband) can stop poor trials early. Workers are separate processes with one torch thread each:
+on a net this small one thread per process is the fastest use of the cores. A shared counter hands
+out the trial budget one ticket at a time, so K workers run exactly N trials between them.
+
+Progress is one stream, like train.fit: run_sweep() yields a Progress after every finished trial.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import signal
+import threading
+import time
+import warnings
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Callable, Iterator
+
+import optuna
+from optuna.trial import TrialState
+
+from digitlab.sweep_storage import SweepError, load_study, open_storage, storage_spec, study_names
+from digitlab.search_space import SearchSpace
+from digitlab.train import EpochMetrics, TrainConfig, fit, prepare
+
+SAMPLERS = ("tpe", "random", "grid")
+PRUNERS = ("median", "hyperband", "none")
+MAX_JOBS = 64
+MAX_TRIALS = 100_000
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def new_study_name() -> str:
+    return datetime.now().strftime("sweep-%Y%m%d-%H%M%S")
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    space: SearchSpace = field(default_factory=SearchSpace)
+    base: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=20))  # what trials don't vary
+    trials: int | None = 30  # this command's budget (other machines on the same study have their own)
+    timeout: float | None = None  # seconds; no new trial starts after it (running ones finish)
+    sampler: str = "tpe"
+    pruner: str = "median"
+    jobs: int = 1  # worker processes
+    grid_points: int = 3  # values per varied range for the grid sampler
+    seed: int = 0  # sampler seed
+    study: str = field(default_factory=new_study_name)
+    storage: str | None = None  # None: data/sweeps.sqlite
+
+    def __post_init__(self):
+        problems = self.problems()
+        if problems:
+            raise SweepError("; ".join(problems))
+
+    def problems(self) -> list[str]:
+        p = []
+        if self.trials is None and self.timeout is None:
+            p.append("give a trial budget, a time budget, or both")
+        if self.trials is not None and not 0 <= self.trials <= MAX_TRIALS:
+            p.append(f"trials must be 0..{MAX_TRIALS}, got {self.trials}")
+        if self.timeout is not None and not self.timeout > 0:
+            p.append(f"timeout must be more than 0 seconds, got {self.timeout}")
+        if self.sampler not in SAMPLERS:
+            p.append(f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}")
+        if self.pruner not in PRUNERS:
+            p.append(f"pruner must be one of {', '.join(PRUNERS)}, got {self.pruner!r}")
+        if not 1 <= self.jobs <= MAX_JOBS:
+            p.append(f"jobs must be 1..{MAX_JOBS}, got {self.jobs}")
+        if not 2 <= self.grid_points <= 10:
+            p.append(f"grid_points must be 2..10, got {self.grid_points}")
+        if self.base.val_fraction <= 0:
+            p.append("a sweep scores trials on a validation split: val_fraction must be above 0")
+        if not self.study or len(self.study) > 128:
+            p.append("study: give a name of 1 to 128 characters")
+        return p
+
+    def budget(self) -> int | None:
+        """Trials to run; a grid is never walked past its end (later picks would repeat points)."""
+        if self.sampler != "grid":
+            return self.trials
+        size = 1
+        for values in self.space.grid(self.grid_points).values():
+            size *= len(values)
+        return size if self.trials is None else min(self.trials, size)
+
+
+@dataclass(frozen=True)
+class Progress:
+    study: str
+    finished: int  # trials this sweep finished: complete + pruned + failed
+    total: int | None
+    complete: int
+    pruned: int
+    failed: int
+    best_value: float | None  # best validation accuracy in the whole study so far
+    best_trial: int | None
+    seconds: float
+    stopped: bool = False
+
+
+# --- samplers, pruners, the objective --------------------------------------------------------
+
+def make_sampler(config: SweepConfig, seed: int) -> optuna.samplers.BaseSampler:
+    if config.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if config.sampler == "grid":
+        return optuna.samplers.GridSampler(config.space.grid(config.grid_points), seed=seed)
+    # constant_liar: a running trial counts as a poor result, so parallel workers spread out
+    return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+
+
+def make_pruner(config: SweepConfig) -> optuna.pruners.BasePruner:
+    epochs = config.base.epochs
+    if config.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=max(1, epochs // 5))
+    if config.pruner == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=3)
+    return optuna.pruners.NopPruner()
+
+
+class Objective:
+    """One trial = one train.fit run; reports val accuracy each epoch; the final one is the score."""
+
+    def __init__(self, space: SearchSpace, base: TrainConfig, stop=None):
+        self.space, self.base, self.stop = space, base, stop
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        config = self.space.suggest(trial, self.base)
+        model, splits = prepare(config)
+        history: list[EpochMetrics] = []
+        pruned = False
+        for m in fit(model, splits, config, stop=self.stop):
+            history.append(m)
+            if m.stopped:
+                break
+            trial.report(m.val_acc, m.epoch)
+            if trial.should_prune():
+                pruned = True
+                break
+        stopped = not history or history[-1].stopped
+        trial.set_user_attr("run", {"config": config.to_dict(), "history": [asdict(m) for m in history],
+                                    "worker": os.getpid(), "stopped": stopped})
+        if stopped:
+            raise optuna.TrialPruned("stopped by the user")
+        if pruned:
+            raise optuna.TrialPruned(f"pruned after epoch {history[-1].epoch}")
+        return history[-1].val_acc
+
+
+# --- running ----------------------------------------------------------------------------------
+
+def create_study(config: SweepConfig) -> optuna.Study:
+    """Create the study (or join it if it exists) and record how it was set up."""
+    _quiet()
+    study = optuna.create_study(study_name=config.study, storage=open_storage(config.storage),
+                                direction="maximize", load_if_exists=True)
+    if "space" not in study.user_attrs:
+        study.set_user_attr("space", config.space.to_dict())
+        study.set_user_attr("base", config.base.to_dict())
+        study.set_user_attr("setup", {"sampler": config.sampler, "pruner": config.pruner, "jobs": config.jobs})
+    return study
+
+
+def run_sweep(config: SweepConfig, stop: threading.Event | None = None) -> Iterator[Progress]:
+    """Run the sweep, yielding Progress after each finished trial. Setting `stop` ends it within a
+    batch: running trials are recorded as pruned (user attr stopped) and no new trial starts."""
+    stop = stop or threading.Event()
+    study = create_study(config)
+    before = {t.number for t in study.get_trials(deepcopy=False)}
+    started = time.monotonic()
+    if config.jobs == 1:
+        feed = _run_here(study, config, stop)
+    else:
+        feed = _run_workers(study, config, stop, seed_offset=len(before))
+    last = None
+    for _ in feed:
+        last = _progress(study, config, before, started, stop.is_set())
+        yield last
+    final = _progress(study, config, before, started, stop.is_set())
+    if final != last:
+        yield final
+
+
+def _run_here(study: optuna.Study, config: SweepConfig, stop: threading.Event) -> Iterator[None]:
+    study.sampler = make_sampler(config, config.seed + len(study.get_trials(deepcopy=False)))
+    study.pruner = make_pruner(config)
+    tickets = [config.budget()]
+
+    def claim() -> bool:
+        if tickets[0] is None:
+            return True
+        tickets[0] -= 1
+        return tickets[0] >= 0
+
+    yield from _work(study, Objective(config.space, config.base, stop), claim, _deadline(config), stop)
+
+
+def _work(study, objective, claim: Callable[[], bool], deadline: float | None, stop) -> Iterator[None]:
+    while not stop.is_set() and (deadline is None or time.time() < deadline) and claim():
+        study.optimize(objective, n_trials=1)
+        yield
+
+
+def _deadline(config: SweepConfig) -> float | None:
+    return None if config.timeout is None else time.time() + config.timeout
+
+
+def _run_workers(study: optuna.Study, config: SweepConfig, stop: threading.Event, seed_offset: int) -> Iterator[None]:
+    ctx = _context()
+    budget = config.budget()
+    tickets = ctx.Value("q", -1 if budget is None else budget)
+    worker_stop = ctx.Event()
+    # Workers say "a trial finished" here, so this process reads the storage once per trial
+    # instead of polling it (a poll loads every trial and would take CPU from the workers).
+    finished = ctx.Queue()
+    deadline = _deadline(config)
+    procs = [ctx.Process(target=_worker, daemon=True, name=f"digitlab-sweep-{i}",
+                         args=(replace(config, storage=storage_spec(config.storage)), study.study_name, config.seed + seed_offset + 7919 * (i + 1),
+                               tickets, deadline, worker_stop, finished)) for i in range(config.jobs)]
+    for p in procs:
+        p.start()
+    try:
+        while any(p.is_alive() for p in procs):
+            if stop.is_set():
+                worker_stop.set()
+            try:
+                finished.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            yield
+    finally:
+        worker_stop.set()  # also when the caller abandons the stream (Ctrl-C, closed page)
+        for p in procs:
+            p.join(30)
+            if p.is_alive():
+                p.terminate()
+    crashed = [p.exitcode for p in procs if p.exitcode]
+    if crashed:
+        raise SweepError(f"{len(crashed)} sweep worker(s) crashed (exit codes {crashed}); see the messages above")
+
+
+def _context():
+    """forkserver, not fork: forking a process that holds torch's thread pools (or a Streamlit
+    server's threads) can deadlock the child. The fork server is a fresh process that imports torch,
+    Optuna and this module once; every worker after that is a cheap fork of it (spawn would import
+    them again per worker: seconds each on this machine)."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["digitlab.sweep"])
+    return ctx
+
+
+def _worker(config: SweepConfig, study_name: str, seed: int, tickets, deadline, stop, finished) -> None:
+    """A worker process: one torch thread, trials until the tickets, the deadline or `stop` end it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it sets `stop`
+    import torch
+
+    torch.set_num_threads(1)
+    _quiet()
+    study = optuna.load_study(study_name=study_name, storage=open_storage(config.storage),
+                              sampler=make_sampler(config, seed), pruner=make_pruner(config))
+
+    def claim() -> bool:
+        with tickets.get_lock():
+            if tickets.value == -1:
+                return True
+            if tickets.value == 0:
+                return False
+            tickets.value -= 1
+            return True
+
+    for _ in _work(study, Objective(config.space, config.base, stop), claim, deadline, stop):
+        finished.put(True)
+    finished.close()
+    finished.join_thread()  # every "finished" is in the pipe; the study is in the storage
+    os._exit(0)  # skip tearing down torch and SQLAlchemy object by object: ~1-2 s per worker
+
+
+def _progress(study, config: SweepConfig, before: set, started: float, stopped: bool) -> Progress:
+    trials = study.get_trials(deepcopy=False, states=FINISHED)
+    mine = [t for t in trials if t.number not in before]
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    best = max(complete, key=lambda t: t.value, default=None)
+    count = {s: sum(t.state == s for t in mine) for s in FINISHED}
+    return Progress(config.study, len(mine), config.budget(), count[TrialState.COMPLETE],
+                    count[TrialState.PRUNED], count[TrialState.FAIL], best.value if best else None,
+                    best.number if best else None, time.monotonic() - started, stopped)
+
+
+def _quiet() -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
