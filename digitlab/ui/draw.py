@@ -15,6 +15,7 @@ from digitlab import plots
 from digitlab.model import predict_proba
 from digitlab.preprocess import Preprocessed, preprocess
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
+from digitlab.ui.network import inside_panel
 from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
 
 UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and name the runner-up
@@ -62,6 +63,7 @@ def drawing_panel() -> None:
         show_prediction(probs)
     with steps_col:
         show_steps(pre if drawn else None)
+    inside_panel(loaded.model, pre.features if drawn else None)  # behind its own toggle (issue 7)
 
 
 def model_picker():

@@ -1,0 +1,99 @@
+"""Inside the network, on the Draw page: what every layer does with the current drawing.
+
+Called from inside the Draw page's fragment, so it updates with every stroke. Everything sits
+behind a toggle: with it off this costs one widget, so the page keeps its latency goal; with it on,
+one forward + backward pass (digitlab.inspect) feeds all the figures, and the what-if probe is
+one more batched forward pass.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from digitlab import plots
+from digitlab.inspect import Inside, look_inside, probe
+from digitlab.model import MLP
+
+PLOTLY_CONFIG = {"displayModeBar": False}
+TOP_K = 12  # units per column in the diagram for wide layers
+WEIGHT_TILES = 16  # first-layer weight images shown
+SALIENCY_KINDS = {
+    "input × gradient": "what your ink did: orange cells pushed for the prediction, blue cells against",
+    "gradient": "where more ink would push for (orange) or against (blue) the prediction, ink or not",
+}
+
+
+def inside_panel(model: MLP, features: np.ndarray | None) -> None:
+    """The "Show inside the network" toggle and, when on, the views for the current drawing."""
+    if not st.toggle("Show inside the network", key="inside_show",
+                     help="Activations, weights, saliency, a network diagram and a what-if probe for your drawing."):
+        return
+    st.markdown("#### Inside the network")
+    if features is None:
+        st.info("Draw a digit to see how each layer of the network responds to it.")
+        return
+    inside = look_inside(model, features)
+    diagram_col, saliency_col = st.columns([2.0, 1.0], gap="medium")
+    with diagram_col:
+        show_diagram(inside)
+    with saliency_col:
+        show_saliency(inside)
+    act_col, weight_col = st.columns(2, gap="medium")
+    with act_col:
+        st.markdown("**Hidden-layer activations**")
+        st.plotly_chart(plots.activation_bars(inside), key="inside_activations", config=PLOTLY_CONFIG)
+        st.caption("Every unit of every hidden layer, in order. Orange bars fire for this drawing; blue are negative.")
+    with weight_col:
+        show_weights(inside)
+    show_probe(model, inside)
+
+
+def show_diagram(inside: Inside) -> None:
+    st.markdown("**The network, for this drawing**")
+    st.plotly_chart(plots.network_diagram(inside, top_k=TOP_K), key="inside_diagram", config=PLOTLY_CONFIG)
+    wide = any(len(v) > TOP_K for v in inside.layer_values[:-1])
+    st.caption("Each line is a weight × the activation feeding it: orange adds to the next unit, blue subtracts; "
+               "thicker means a bigger push. Units are coloured by their value."
+               + (f" Wide layers show only their {TOP_K} strongest units (inputs: the {TOP_K} cells with the "
+                  "biggest saliency), so most lines are hidden." if wide else ""))
+
+
+def show_saliency(inside: Inside) -> None:
+    st.markdown(f"**What pushed the {inside.predicted}**")
+    kind = st.radio("Saliency", list(SALIENCY_KINDS), key="inside_saliency_kind", horizontal=True,
+                    label_visibility="collapsed")
+    values = inside.saliency if kind == "input × gradient" else inside.gradient
+    fig = plots.saliency_map(values, inside.features, inside.predicted, what="pushed" if kind != "gradient" else "slope")
+    st.plotly_chart(fig, key="inside_saliency", config=PLOTLY_CONFIG)
+    st.caption(f"{kind.capitalize()} of the score for {inside.predicted}: {SALIENCY_KINDS[kind]}.")
+
+
+def show_weights(inside: Inside) -> None:
+    width = len(inside.hidden[0])
+    shown = min(WEIGHT_TILES, width)
+    st.markdown("**First-layer weights, most active units first**")
+    st.plotly_chart(plots.weight_images(inside, k=WEIGHT_TILES), key="inside_weights", config=PLOTLY_CONFIG)
+    st.caption(f"Each square is one unit's 64 input weights as an 8×8 image ({shown} of {width} units, "
+               "#unit · activation): orange cells excite it, blue inhibit it.")
+
+
+def show_probe(model: MLP, inside: Inside) -> None:
+    st.markdown("**What if?** Change one cell of the 8×8 input and watch the ten probabilities move.")
+    controls, grid_col, bars_col = st.columns([1.0, 0.8, 1.6], gap="medium")
+    with controls:
+        row = st.slider("Row", 0, 7, 3, key="inside_probe_row")
+        col = st.slider("Column", 0, 7, 3, key="inside_probe_col")
+        value = st.slider("New value", 0, 16, 0, key="inside_probe_value",
+                          help="0 is blank paper, 16 a fully inked 4×4 block.")
+    cell = row * 8 + col
+    changed = inside.features.copy()
+    changed[cell] = value
+    after = probe(model, inside.features, cell, [value])[0]
+    with grid_col:
+        st.plotly_chart(plots.probe_grid(changed, cell), key="inside_probe_grid", config=PLOTLY_CONFIG)
+    with bars_col:
+        st.plotly_chart(plots.probe_bars(inside.probs, after), key="inside_probe_bars", config=PLOTLY_CONFIG)
+    top, was = int(after.argmax()), inside.predicted
+    verdict = f"still a **{top}**" if top == was else f"now a **{top}** instead of a {was}"
+    st.caption(f"Cell (row {row}, column {col}) is {inside.features[cell]:.0f} in your drawing; at {value} the "
+               f"network says {verdict} ({after[top]:.0%}; P({was}) {inside.probs[was]:.0%} → {after[was]:.0%}).")

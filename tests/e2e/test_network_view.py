@@ -1,0 +1,70 @@
+"""Inside the network, in a real browser: toggle it on, draw, see every figure render with the
+model's numbers; move the what-if slider and see the probabilities move."""
+import json
+
+from playwright.sync_api import expect
+
+from tests.e2e.browser import CANVAS, METRIC, ROOT, ZERO, draw, wait_idle
+
+INSIDE_CHARTS = ["inside_diagram", "inside_saliency", "inside_activations", "inside_weights", "inside_probe_grid",
+                 "inside_probe_bars"]
+
+
+def full_data(page, key: str) -> list[dict]:
+    """The traces Plotly itself drew in the chart with this Streamlit key (plain JSON: lengths, z, y)."""
+    handle = page.wait_for_function(
+        """(key) => {
+            const d = document.querySelector(`.st-key-${key} .js-plotly-plot`)?._fullData;
+            if (!d?.length) return null;
+            return d.map(t => ({name: t.name, x: t.x ? Array.from(t.x, v => v === null || Number.isNaN(v) ? null : v) : null,
+                                y: t.y ? Array.from(t.y) : null, z: t.z ? Array.from(t.z, r => Array.from(r)) : null}));
+        }""", arg=key, timeout=15_000)
+    return handle.json_value()
+
+
+def test_inside_the_network_renders_for_a_drawing(page, app_url):
+    page.goto(app_url)
+    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
+    wait_idle(page)
+    expect(page.locator(".st-key-inside_diagram")).to_have_count(0)  # off by default: the page stays fast
+
+    page.get_by_text("Show inside the network").click()
+    expect(page.get_by_text("Draw a digit to see how each layer")).to_be_visible(timeout=15_000)
+    draw(page, ZERO)
+    expect(page.locator(METRIC).first).to_have_text("0", timeout=15_000)
+    for key in INSIDE_CHARTS:
+        expect(page.locator(f".st-key-{key} .js-plotly-plot")).to_be_visible(timeout=15_000)
+    wait_idle(page)
+    expect(page.locator("[data-testid=stException]")).to_have_count(0)
+
+    # The shipped model (two hidden layers, both wider than 12): top 12 inputs, top 12 of each
+    # hidden layer, all 10 outputs.
+    hidden = json.loads((ROOT / "models" / "default.json").read_text())["model"]["hidden"]
+    shown = [min(12, w) for w in (64, *hidden)] + [10]
+    diagram = full_data(page, "inside_diagram")
+    edges = sum(sum(1 for v in t["x"] if v is None) for t in diagram if t["name"] == "edges")
+    assert edges == sum(a * b for a, b in zip(shown, shown[1:]))
+    assert [len(t["x"]) for t in diagram if t["name"] != "edges"] == shown
+
+    saliency = full_data(page, "inside_saliency")[0]["z"]
+    assert len(saliency) == 8 and all(len(r) == 8 for r in saliency)
+    assert any(v > 0 for r in saliency for v in r), "some ink pushed for the 0"
+
+    bars = full_data(page, "inside_activations")
+    assert [len(t["y"]) for t in bars] == hidden
+
+    # What if: put full ink in the middle of the 0 (row 3, column 3 is blank paper in a drawn 0).
+    before, after = (t["y"] for t in full_data(page, "inside_probe_bars"))
+    assert before == after, "value 0 on a blank cell changes nothing"
+    slider = page.locator(".st-key-inside_probe_value input[type=range]")
+    slider.focus()
+    slider.press("End")
+    expect(page.locator(".st-key-inside_probe_value [data-testid=stSliderThumbValue]")).to_have_text("16")
+    page.wait_for_function(
+        """() => { const d = document.querySelector('.st-key-inside_probe_bars .js-plotly-plot')?._fullData;
+                   return !!d && JSON.stringify(Array.from(d[0].y)) !== JSON.stringify(Array.from(d[1].y)); }""",
+        timeout=15_000)
+    wait_idle(page)
+    before, after = (t["y"] for t in full_data(page, "inside_probe_bars"))
+    assert abs(sum(after) - 1) < 1e-3 and max(abs(a - b) for a, b in zip(after, before)) > 1e-4
+    expect(page.get_by_text("at 16 the network says")).to_be_visible()
