@@ -11,7 +11,7 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from digitlab import plots
+from digitlab import drawings, plots
 from digitlab.model import predict_proba
 from digitlab.preprocess import Preprocessed, preprocess
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
@@ -61,9 +61,29 @@ def drawing_panel() -> None:
     probs = predict_proba(loaded.model, pre.features) if drawn else None
     with result_col:
         show_prediction(probs)
+        if drawn:
+            keep_form(pre, probs, canvas.json_data, loaded.name)
     with steps_col:
         show_steps(pre if drawn else None)
     inside_panel(loaded.model, pre.features if drawn else None)  # behind its own toggle (issue 7)
+
+
+def keep_form(pre: Preprocessed, probs: np.ndarray, strokes: dict | None, model_name: str) -> None:
+    """Confirm or correct the label and keep the drawing: it goes to My drawings, where it can
+    score models and (on the Train page) teach them this person's handwriting."""
+    guess = int(np.argmax(probs))
+    with st.container(border=True):
+        # A key per drawing, so the label starts at the new guess whenever the drawing changes.
+        key = f"truth_{hash(pre.grid.tobytes())}"
+        truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), default=guess, key=key,
+                                     help="Confirm or correct the label, then keep the drawing in My drawings.")
+        if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=truth is None, key="keep_drawing"):
+            try:
+                drawings.add(int(truth), pre.grid, strokes=strokes, prediction=guess, model=model_name)
+            except drawings.DrawingsError as exc:
+                st.error(f"Could not keep the drawing: {exc}")
+            else:
+                st.toast(f"Kept as a {truth}. See it under My drawings.", icon="✅")
 
 
 def model_picker():

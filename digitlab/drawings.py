@@ -1,0 +1,162 @@
+"""My drawings: digits people drew and labelled, kept in an embedded SQLite database.
+
+One row per drawing: its 8x8 model input, the canvas strokes (the canvas's json_data), the label
+the person confirmed, what the model predicted and which model, and when. The file is
+$DIGITLAB_DATA_DIR/drawings.sqlite (default data/ at the project root, git-ignored). CSV export and
+import move drawings between machines; a bad CSV line is reported and the rest still import.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from digitlab.database import open_db
+from digitlab.runs import data_dir
+
+DB_NAME = "drawings.sqlite"
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS drawings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created TEXT NOT NULL,            -- ISO 8601, UTC
+    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    prediction INTEGER CHECK (prediction BETWEEN 0 AND 9),
+    model TEXT,                       -- the model that made the prediction
+    grid TEXT NOT NULL,               -- 64 comma-separated counts 0-16, row by row
+    strokes TEXT NOT NULL DEFAULT '{}'  -- JSON: the canvas's json_data
+);
+CREATE INDEX IF NOT EXISTS drawings_label ON drawings (label);
+"""
+CSV_FIELDS = ("created", "label", "prediction", "model", "grid", "strokes")
+
+
+class DrawingsError(ValueError):
+    """A drawing or file that cannot be stored or read, with a message saying why."""
+
+
+@dataclass(frozen=True)
+class Drawing:
+    id: int
+    created: str
+    label: int
+    prediction: int | None
+    model: str | None
+    grid: np.ndarray  # (8, 8) uint8, 0-16
+    strokes: dict
+
+
+def drawings_path() -> Path:
+    return data_dir() / DB_NAME
+
+
+def _connect(path: Path | None) -> sqlite3.Connection:
+    return open_db(Path(path or drawings_path()), SCHEMA, SCHEMA_VERSION, "drawings", DrawingsError)
+
+
+def _check(label, grid, prediction) -> tuple[int, str, int | None]:
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label <= 9:
+        raise DrawingsError(f"label must be a digit 0-9, got {label!r}")
+    if prediction is not None and (isinstance(prediction, bool) or not isinstance(prediction, (int, np.integer))
+                                   or not 0 <= prediction <= 9):
+        raise DrawingsError(f"prediction must be a digit 0-9 or empty, got {prediction!r}")
+    try:
+        arr = np.asarray(grid, dtype=float).reshape(64)
+    except (TypeError, ValueError) as exc:
+        raise DrawingsError(f"grid must be 64 numbers (8x8), got {np.shape(grid)}") from exc
+    if not np.isfinite(arr).all() or (arr != np.round(arr)).any() or arr.min() < 0 or arr.max() > 16:
+        raise DrawingsError("grid values must be whole numbers 0-16")
+    if arr.sum() == 0:
+        raise DrawingsError("grid is blank: there is no drawing to keep")
+    return int(label), ",".join(str(int(v)) for v in arr), None if prediction is None else int(prediction)
+
+
+def add(label: int, grid, *, strokes: dict | None = None, prediction: int | None = None, model: str | None = None,
+        created: str | None = None, path: Path | None = None) -> int:
+    """Keep one labelled drawing; returns its id. Bad values raise DrawingsError and store nothing."""
+    label, grid_text, prediction = _check(label, grid, prediction)
+    row = (created or datetime.now(timezone.utc).isoformat(timespec="seconds"), label, prediction, model, grid_text,
+           json.dumps(strokes or {}))
+    with closing(_connect(path)) as conn, conn:
+        cur = conn.execute("INSERT INTO drawings (created, label, prediction, model, grid, strokes) VALUES (?, ?, ?, ?, ?, ?)", row)
+        return int(cur.lastrowid)
+
+
+def list_drawings(label: int | None = None, path: Path | None = None) -> list[Drawing]:
+    """Kept drawings, newest first, optionally of one label."""
+    query, params = "SELECT id, created, label, prediction, model, grid, strokes FROM drawings", ()
+    if label is not None:
+        query, params = query + " WHERE label = ?", (int(label),)
+    with closing(_connect(path)) as conn:
+        rows = conn.execute(query + " ORDER BY id DESC", params).fetchall()
+    out = []
+    for id_, created, lab, pred, model, grid, strokes in rows:
+        try:
+            out.append(Drawing(id_, created, lab, pred, model, np.array(grid.split(","), dtype=np.uint8).reshape(8, 8),
+                               json.loads(strokes)))
+        except (ValueError, TypeError):
+            continue  # a hand-edited broken row: skip it rather than break the page
+    return out
+
+
+def delete(ids, path: Path | None = None) -> int:
+    ids = [int(i) for i in ids]
+    if not ids:
+        return 0
+    with closing(_connect(path)) as conn, conn:
+        return conn.execute(f"DELETE FROM drawings WHERE id IN ({','.join('?' * len(ids))})", ids).rowcount
+
+
+def as_arrays(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All kept drawings as model inputs (N, 64) float32 and labels (N,), for training or scoring."""
+    kept = list_drawings(path=path)
+    if not kept:
+        return np.zeros((0, 64), np.float32), np.zeros(0, np.int64)
+    return (np.stack([d.grid.reshape(64) for d in kept]).astype(np.float32), np.array([d.label for d in kept], np.int64))
+
+
+def export_csv(path: Path | None = None) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_FIELDS)
+    for d in reversed(list_drawings(path=path)):
+        writer.writerow([d.created, d.label, "" if d.prediction is None else d.prediction, d.model or "",
+                         " ".join(str(v) for v in d.grid.reshape(64)), json.dumps(d.strokes)])
+    return buf.getvalue()
+
+
+def import_csv(text: str, path: Path | None = None) -> tuple[int, list[str]]:
+    """Import drawings from CSV text (as export_csv writes it). Returns (imported, problems), one
+    problem per bad line with its line number; good lines are imported regardless."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"label", "grid"} - set(reader.fieldnames or ())
+    if missing:
+        raise DrawingsError(f"not a drawings CSV: missing column(s) {', '.join(sorted(missing))}")
+    imported, problems = 0, []
+    for row in reader:
+        try:
+            grid = [float(v) for v in (row.get("grid") or "").replace(",", " ").split()]
+            label = _int_field(row, "label")
+            prediction = _int_field(row, "prediction") if (row.get("prediction") or "").strip() else None
+            strokes = json.loads(row.get("strokes") or "{}")
+            add(label, grid, prediction=prediction, model=(row.get("model") or None), strokes=strokes,
+                created=(row.get("created") or None), path=path)
+            imported += 1
+        except (DrawingsError, ValueError) as exc:
+            problems.append(f"line {reader.line_num}: {exc}")
+    return imported, problems
+
+
+def _int_field(row: dict, name: str) -> int:
+    text = (row.get(name) or "").strip()
+    try:
+        return int(text)
+    except ValueError:
+        raise DrawingsError(f"{name} must be a digit 0-9, got {text!r}") from None
