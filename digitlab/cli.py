@@ -107,6 +107,11 @@ def cmd_train(args) -> int:
     from digitlab.train import PRESETS, fit, prepare, run_info
 
     overrides = {f.name: getattr(args, f.name) for f in fields(PRESETS[args.preset]) if getattr(args, f.name) is not None}
+    if args.init_from:  # fine-tuning keeps the saved model's layers unless told otherwise
+        from digitlab.store import load_model
+
+        base = load_model(args.init_from).model.config
+        overrides = {"hidden": base.hidden, "activation": base.activation, **overrides}
     config = replace(PRESETS[args.preset], **overrides)
     if args.out:
         check_name(args.out)  # fail before training, not after

@@ -52,9 +52,9 @@ class MLP(nn.Module):
         layers: list[nn.Module] = []
         width = N_FEATURES
         for size in config.hidden:
-            layers += [nn.Linear(width, size), ACTIVATIONS[config.activation]()]
-            if config.dropout > 0:
-                layers.append(nn.Dropout(config.dropout))
+            # Dropout is always there (p may be 0) so weight names (net.0, net.3, ...) don't depend on
+            # it: a model saved with dropout can be fine-tuned without, and the other way round.
+            layers += [nn.Linear(width, size), ACTIVATIONS[config.activation](), nn.Dropout(config.dropout)]
             width = size
         layers.append(nn.Linear(width, N_CLASSES))
         self.net = nn.Sequential(*layers)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Iterator
 
 import numpy as np
@@ -17,11 +17,12 @@ from torch import nn
 
 from digitlab.data import Splits, augment, fit_scaler, load_splits
 from digitlab.model import ACTIVATIONS, MLP, ModelConfig
+from digitlab.store import NAME_RE, load_model
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 SCHEDULES = ("constant", "cosine")
 # Caps keep a typo from eating the 2-core machine for hours or all of its memory.
-MAX_WIDTH, MAX_LAYERS, MAX_EPOCHS, MAX_BATCH = 4096, 8, 2000, 4096
+MAX_WIDTH, MAX_LAYERS, MAX_EPOCHS, MAX_BATCH, MAX_DRAWINGS_WEIGHT = 4096, 8, 2000, 4096, 100
 
 
 def _help(text: str, default, **extra):
@@ -45,6 +46,8 @@ class TrainConfig:
     augment: float = _help("augmentation strength 0..1: random rotation, shear, scale, shift, stroke width", 0.0)
     val_fraction: float = _help("share of the training split held out for validation, 0 to <1", 0.1)
     seed: int = _help("random seed for weights, shuffling and augmentation", 0)
+    init_from: str = _help("fine-tune: start from this saved model's weights (keep its hidden sizes and activation)", "")
+    drawings_weight: int = _help("mix My drawings into the training split, each repeated this many times (0: none)", 0)
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -79,6 +82,10 @@ class TrainConfig:
             p.append(f"augment must be 0..1, got {self.augment}")
         if not 0 <= self.val_fraction < 1:
             p.append(f"val_fraction must be 0 to <1, got {self.val_fraction}")
+        if not 0 <= self.drawings_weight <= MAX_DRAWINGS_WEIGHT:
+            p.append(f"drawings_weight must be 0..{MAX_DRAWINGS_WEIGHT}, got {self.drawings_weight}")
+        if self.init_from and not NAME_RE.match(self.init_from):
+            p.append(f"init_from must be the name of a saved model, got {self.init_from!r}")
         return p
 
     def to_dict(self) -> dict:
@@ -116,8 +123,36 @@ def new_model(config: TrainConfig, x_train: np.ndarray) -> MLP:
 
 
 def prepare(config: TrainConfig) -> tuple[MLP, Splits]:
+    """The model to train and the data to train it on, as the config says: a fresh model or a
+    copy of a saved one (fine-tuning), on the dataset's training split plus, if asked, My drawings."""
     splits = load_splits(config.val_fraction)
-    return new_model(config, splits.x_train), splits
+    if config.drawings_weight:
+        splits = _with_my_drawings(splits, config.drawings_weight)
+    model = _start_from(config) if config.init_from else new_model(config, splits.x_train)
+    return model, splits
+
+
+def _with_my_drawings(splits: Splits, weight: int) -> Splits:
+    """Training split + every kept drawing `weight` times (validation and test stay the dataset's)."""
+    from digitlab.drawings import as_arrays
+
+    x, y = as_arrays()
+    if len(x) == 0:
+        raise ValueError("drawings_weight is set but no drawings are kept yet: keep some on the Draw page first")
+    return replace(splits, x_train=np.concatenate([splits.x_train, np.repeat(x, weight, axis=0)]),
+                   y_train=np.concatenate([splits.y_train, np.repeat(y, weight)]))
+
+
+def _start_from(config: TrainConfig) -> MLP:
+    """A trainable copy of a saved model (never the cached instance the app predicts with)."""
+    loaded = load_model(config.init_from)
+    base = loaded.model.config
+    if (base.hidden, base.activation) != (config.hidden, config.activation):
+        raise ValueError(f"fine-tuning {config.init_from!r} keeps its layers: set hidden={','.join(map(str, base.hidden))} "
+                         f"and activation={base.activation} (got {','.join(map(str, config.hidden))}, {config.activation})")
+    model = MLP(replace(base, dropout=config.dropout))
+    model.load_state_dict({k: v.clone() for k, v in loaded.model.state_dict().items()})
+    return model
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> tuple[torch.optim.Optimizer, torch.Tensor]:

@@ -71,9 +71,9 @@ def test_tensors_must_match_the_config(models_tmp, trained):
         load_model("shapes")
     tensors = {k: v.clone() for k, v in model.state_dict().items()}
     tensors["extra"] = torch.zeros(1)
-    del tensors["net.2.bias"]
+    del tensors["net.3.bias"]
     save_file(tensors, path, metadata=meta)
-    with pytest.raises(ModelError, match=r"missing \['net.2.bias'\].*unexpected \['extra'\]"):
+    with pytest.raises(ModelError, match=r"missing \['net.3.bias'\].*unexpected \['extra'\]"):
         load_model("shapes")
     tensors = {k: v.clone() for k, v in model.state_dict().items()}
     tensors["net.0.weight"][0, 0] = float("nan")
