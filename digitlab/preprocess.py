@@ -68,7 +68,9 @@ def load_image(source: str | os.PathLike | bytes) -> np.ndarray:
                 arr = np.asarray(img, dtype=np.float64)
                 return to_uint8_gray(arr)
             return np.asarray(img.convert("RGBA"))
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"image too large to open safely ({exc})") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError) as exc:
         raise ValueError(f"not a readable image: {exc}") from exc
 
 

@@ -12,12 +12,16 @@ from digitlab.store import ModelError, list_models, load_model, resolve, save_mo
 from digitlab.train import TrainConfig, fit, prepare, run_info
 
 
-@pytest.fixture(scope="module")
-def trained():
+def tiny_model():
     config = TrainConfig(epochs=2, hidden=(32, 16))
     model, splits = prepare(config)
     history = list(fit(model, splits, config))
     return model, run_info(config, history, 0.5)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return tiny_model()
 
 
 def test_round_trip_gives_identical_probabilities(models_tmp, trained):
