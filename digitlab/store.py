@@ -207,3 +207,25 @@ def list_models(directory: Path | None = None) -> tuple[list[LoadedModel], list[
             broken.append((path, str(exc)))
     good.sort(key=lambda m: (m.name != DEFAULT_NAME, m.name))
     return good, broken
+
+
+def install_model(data: bytes, name: str, *, directory: Path | None = None, max_bytes: int = MAX_FILE_BYTES) -> LoadedModel:
+    """Add an uploaded .safetensors file as model `name`, after validating it completely (header,
+    DigitLab metadata, tensor names and shapes, finite weights) in a scratch folder. Never
+    overwrites; the sidecar is rebuilt from the metadata inside the file."""
+    check_name(name)
+    if len(data) > max_bytes:
+        raise ModelError(f"file is {len(data) / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB")
+    directory = Path(directory or models_dir())
+    target = directory / f"{name}.safetensors"
+    if target.exists():
+        raise ModelError(f"a model named {name!r} already exists; choose another name")
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = Path(scratch) / "upload.safetensors"
+        probe.write_bytes(data)
+        loaded = load_model(probe)  # raises ModelError with the reason
+    directory.mkdir(parents=True, exist_ok=True)
+    _atomic_write(target, data)
+    sidecar = {**loaded.info, "name": name, "weights_sha256": hashlib.sha256(data).hexdigest()}
+    _atomic_write(target.with_suffix(".json"), (json.dumps(sidecar, indent=2) + "\n").encode())
+    return load_model(target)

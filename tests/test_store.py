@@ -115,3 +115,21 @@ def test_resolve_reports_missing_models(models_tmp):
         resolve("nothing-here")
     with pytest.raises(ModelError, match="no model"):
         resolve(str(models_tmp / "nope.safetensors"))
+
+
+def test_install_validates_uploads_before_they_can_be_picked(models_tmp, trained, tmp_path):
+    from digitlab.store import install_model
+
+    model, info = trained
+    good = save_model(model, "source", info, directory=tmp_path / "elsewhere").read_bytes()
+    loaded = install_model(good, "uploaded")
+    assert loaded.name == "uploaded" and loaded.warnings == [] and (models_tmp / "uploaded.json").exists()
+    with pytest.raises(ModelError, match="already exists"):
+        install_model(good, "uploaded")
+    with pytest.raises(ModelError, match="not a valid safetensors"):
+        install_model(pickle.dumps({"w": 1}), "evil")
+    with pytest.raises(ModelError, match="limit"):
+        install_model(good, "big", max_bytes=1000)
+    with pytest.raises(ModelError, match="invalid model name"):
+        install_model(good, "../escape")
+    assert sorted(p.name for p in models_tmp.iterdir() if p.is_file()) == ["uploaded.json", "uploaded.safetensors"]

@@ -1,0 +1,65 @@
+"""Models: every saved model with its config and accuracy; download one, or upload one (fully
+validated before it can be picked on the Draw page)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from digitlab.store import ModelError, install_model, models_dir
+from digitlab.ui.keys import MODEL_KEY
+from digitlab.ui.resources import catalogue, model_catalogue
+
+
+def page() -> None:
+    st.markdown("### Models")
+    st.caption("The shipped default and every model saved from the Train page or the command line. "
+               "Models are safetensors files (never pickle) with a JSON description.")
+    rows, broken = catalogue()
+    table = [{"name": r["name"], "layers": "–".join(map(str, r["hidden"])), "activation": r["activation"],
+              "test accuracy": r["test_accuracy"], "epochs": r["train"].get("epochs"), "augment": r["train"].get("augment"),
+              "created": r["created"]} for r in rows]
+    st.dataframe(table, hide_index=True, column_config={
+        "test accuracy": st.column_config.ProgressColumn("test accuracy", format="percent", min_value=0, max_value=1)})
+    for file, reason in broken:
+        st.warning(f"Skipped **{file}**: {reason}")
+    left, right = st.columns(2, gap="large")
+    with left:
+        download(rows)
+    with right:
+        upload()
+
+
+def download(rows: list[dict]) -> None:
+    st.markdown("**Download a model**")
+    name = st.selectbox("Model", [r["name"] for r in rows], key="models_download_pick")
+    if name:
+        path = models_dir() / f"{name}.safetensors"
+        st.download_button(f"Download {name}.safetensors", _read(str(path), path.stat().st_mtime_ns), file_name=path.name,
+                           mime="application/octet-stream", key="models_download",
+                           help="One self-contained file: weights plus the config and metrics inside its header.")
+
+
+def upload() -> None:
+    st.markdown("**Add a model**")
+    file = st.file_uploader("A .safetensors file saved by DigitLab", type=["safetensors"], key="models_upload")
+    if file is None:
+        return
+    name = st.text_input("Save as", value=Path(file.name).stem, key="models_upload_name",
+                         help="Letters, digits, '_', '-' and '.'; an existing name is never overwritten.")
+    if st.button("Check and add", key="models_upload_go", icon=":material/upload:"):
+        try:
+            loaded = install_model(file.getvalue(), name.strip())
+        except ModelError as exc:
+            st.error(f"Not added: {exc}")
+            return
+        model_catalogue.clear()
+        st.session_state[MODEL_KEY] = loaded.name
+        acc = loaded.info.get("metrics", {}).get("test_accuracy")
+        st.success(f"Added **{loaded.name}**" + (f" ({acc:.1%} test accuracy)" if acc is not None else "")
+                   + ". It is now the active model on the Draw page.")
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _read(path: str, mtime_ns: int) -> bytes:  # mtime in the key: a re-saved model is read afresh
+    return Path(path).read_bytes()
