@@ -121,7 +121,7 @@ def show_prediction(probs: np.ndarray | None) -> None:
     st.metric("Prediction", str(best), delta=f"{probs[best]:.0%} sure", delta_color="off", delta_arrow="off")
     if probs[best] < UNSURE_BELOW:
         st.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
-    fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10)))
+    fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225))
     st.plotly_chart(plots.set_probabilities(fig, probs), key="probs_chart", config=PLOTLY_CONFIG)
 
 
