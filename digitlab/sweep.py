@@ -8,6 +8,9 @@ on a net this small one thread per process is the fastest use of the cores. A sh
 out the trial budget one ticket at a time, so K workers run exactly N trials between them.
 
 Progress is one stream, like train.fit: run_sweep() yields a Progress after every finished trial.
+With jobs > 1, call it from `python -m ...` or a script with a __main__ guard: multiprocessing
+re-imports a __main__ *file* in each worker. (The app therefore runs sweeps in a child process,
+digitlab.sweep_runner, rather than in its own server, whose __main__ is app.py.)
 """
 from __future__ import annotations
 
@@ -80,6 +83,13 @@ class SweepConfig:
         if not self.study or len(self.study) > 128:
             p.append("study: give a name of 1 to 128 characters")
         return p
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "space": self.space.to_dict(), "base": self.base.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SweepConfig":
+        return cls(**{**d, "space": SearchSpace.from_dict(d["space"]), "base": TrainConfig.from_dict(d["base"])})
 
     def budget(self) -> int | None:
         """Trials to run; a grid is never walked past its end (later picks would repeat points)."""

@@ -1,0 +1,241 @@
+"""The Explore page: sweep hyperparameters with Optuna and see what mattered.
+
+Choose what varies and over which ranges, a budget, a sampler and a pruner, press Start. The sweep
+runs in a child process (digitlab.sweep_runner, which starts the worker processes), watched by a
+background thread (digitlab.sweep_job); the page never waits for it. One fragment polls the study's storage every POLL_SECONDS while the sweep runs (trial
+table, best-so-far line, learning curves, parallel coordinates) and reruns the page once when it
+ends, so polling switches off and the slower plots (importances, slice, contour) appear.
+"""
+from __future__ import annotations
+
+import os
+
+import optuna
+import streamlit as st
+
+from digitlab.plots import explore as figs
+from digitlab.search_space import SearchSpace
+from digitlab.sweep import PRUNERS, SAMPLERS, Progress, SweepConfig, create_study, new_study_name
+from digitlab.sweep_job import BackgroundJob
+from digitlab.sweep_runner import run_in_child
+from digitlab.sweep_results import best_config, train_best, trial_rows
+from digitlab.sweep_storage import SweepError, open_storage, redact, storage_spec
+from digitlab.train import OPTIMIZERS, TrainConfig
+
+JOB_KEY, STUDY_KEY, STORAGE_KEY = "explore_job", "explore_study", "explore_storage"
+POLL_SECONDS = 1.0  # each poll re-sends the live charts; a trial takes about a second anyway
+PLOTLY_CONFIG = {"displayModeBar": False}
+LR_STEPS = [float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 2, 3, 5)] + [10.0]
+WD_STEPS = [float(f"{m}e{e}") for e in range(-6, 0) for m in (1, 3)]
+WIDTHS = [8, 16, 32, 64, 128, 256, 512, 1024]
+BATCHES = [16, 32, 64, 128, 256]
+
+
+def page() -> None:
+    st.markdown("### Explore hyperparameters")
+    st.caption("Let Optuna try many training setups and learn which knobs matter. Each trial trains a network "
+               "and is scored by its validation accuracy; poor trials are stopped early (pruned).")
+    job: BackgroundJob | None = st.session_state.get(JOB_KEY)
+    running = job is not None and not job.done
+    config = sweep_form(running)
+    if config is not None and running:
+        st.warning("A sweep is already running: stop it first.")
+    elif config is not None:
+        create_study(config)  # now, so the study picker below already lists it
+        st.session_state[JOB_KEY] = BackgroundJob("sweep", lambda stop, report: run_in_child(config, stop))
+        st.session_state[STUDY_KEY] = config.study
+        running = True
+    study = pick_study()
+    if study is None:
+        st.info("Start a sweep above: a live trial table, the best-so-far line and the plots will appear here.")
+        return
+    st.fragment(live, run_every=POLL_SECONDS if running else None)(study.study_name, running)
+    if not running:
+        slow_plots(study)
+        best_panel(study)
+
+
+# --- the form -------------------------------------------------------------------------------------
+
+def _vary(label: str, key: str, default: bool) -> bool:
+    return st.checkbox(f"vary {label}", value=default, key=f"explore_vary_{key}")
+
+
+def sweep_form(running: bool) -> SweepConfig | None:
+    """The search space and budget; returns a valid SweepConfig when Start was pressed."""
+    if st.session_state.pop("explore_renew_name", False) or not st.session_state.get("explore_name"):
+        st.session_state["explore_name"] = new_study_name()  # a fresh study for every new sweep
+    with st.form("explore_form", border=True):
+        st.markdown("**Search space**: ticked knobs vary over their range; the others keep the base value")
+        a, b, c, d = st.columns(4, gap="medium")
+        with a:
+            lr = st.select_slider("Learning rate (log)", LR_STEPS, value=(1e-4, 3e-2), format_func=lambda v: f"{v:g}")
+            vary_lr = _vary("learning rate", "lr", True)
+            wd = st.select_slider("Weight decay (log)", WD_STEPS, value=(1e-5, 1e-2), format_func=lambda v: f"{v:g}")
+            vary_wd = _vary("weight decay", "wd", False)
+        with b:
+            width = st.select_slider("Width of the first layer", WIDTHS, value=(32, 512))
+            vary_width = _vary("width", "width", True)
+            depth = st.slider("Hidden layers", 1, 4, (1, 3))
+            vary_depth = _vary("depth", "depth", True)
+        with c:
+            dropout = st.slider("Dropout", 0.0, 0.8, (0.0, 0.4), step=0.05)
+            vary_dropout = _vary("dropout", "dropout", True)
+            augment = st.slider("Augmentation strength", 0.0, 1.0, (0.0, 0.5), step=0.05)
+            vary_augment = _vary("augmentation", "augment", False)
+        with d:
+            batches = st.multiselect("Batch sizes", BATCHES, default=[32, 64, 128])
+            optimizers = st.multiselect("Optimizers", list(OPTIMIZERS), default=list(OPTIMIZERS))
+        st.markdown("**Budget and method**")
+        e, f, g, h, i, j = st.columns(6, gap="small")
+        trials = e.number_input("Trials", 1, 1000, 30, key="explore_trials")
+        timeout = f.number_input("Time budget (s, 0 = none)", 0, 24 * 3600, 0, step=30)
+        epochs = g.number_input("Epochs per trial", 1, 500, 20, key="explore_epochs")
+        sampler = h.selectbox("Sampler", SAMPLERS, help="tpe learns from earlier trials; random and grid do not")
+        pruner = i.selectbox("Pruner", PRUNERS, help="median: stop a trial worse than the median at the same epoch")
+        jobs = j.number_input("Worker processes", 1, 16, min(2, os.cpu_count() or 1), key="explore_jobs",
+                              help=f"one torch thread each; this machine has {os.cpu_count()} cores")
+        name = st.text_input("Study name (an existing name continues that study)", key="explore_name")
+        submitted = st.form_submit_button("Start sweep", type="primary", disabled=running)
+    if not submitted:
+        return None
+    try:
+        space = SearchSpace(lr=lr if vary_lr else None, weight_decay=wd if vary_wd else None,
+                            width=width if vary_width else None, depth=depth if vary_depth else None,
+                            dropout=dropout if vary_dropout else None, augment=augment if vary_augment else None,
+                            batch_size=tuple(batches), optimizer=tuple(optimizers))
+        config = SweepConfig(space=space, base=TrainConfig(epochs=int(epochs)), trials=int(trials),
+                           timeout=float(timeout) or None, sampler=sampler, pruner=pruner, jobs=int(jobs),
+                           study=name.strip(), storage=st.session_state.get(STORAGE_KEY) or None)
+        st.session_state["explore_renew_name"] = True
+        return config
+    except ValueError as exc:
+        st.error("Cannot start this sweep:\n\n" + "\n".join(f"- {p}" for p in str(exc).split("; ")))
+        return None
+
+
+# --- which study --------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def _storage(spec: str):
+    return open_storage(spec)  # one engine per storage for the whole server, not one per poll
+
+
+def _load(name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=_storage(storage_spec(st.session_state.get(STORAGE_KEY))))
+
+
+def pick_study() -> optuna.Study | None:
+    with st.expander("Storage", expanded=False):
+        st.text_input("Optuna storage URL (blank: data/sweeps.sqlite)", key=STORAGE_KEY,
+                      help="sqlite:///file.db, postgresql://user:pw@host/db or journal:file.log")
+    try:
+        names = sorted(optuna.get_all_study_names(_storage(storage_spec(st.session_state.get(STORAGE_KEY)))),
+                       reverse=True)
+    except SweepError as exc:
+        st.error(str(exc))
+        return None
+    if not names:
+        return None
+    if st.session_state.get(STUDY_KEY) not in names:
+        st.session_state[STUDY_KEY] = names[0]
+    name = st.selectbox("Study", names, key=STUDY_KEY, help="The sweep you started, or any earlier one")
+    return _load(name)
+
+
+# --- live part ----------------------------------------------------------------------------------
+
+def live(study_name: str, running: bool) -> None:
+    job: BackgroundJob | None = st.session_state.get(JOB_KEY)
+    study = _load(study_name)
+    mine = job is not None and job.kind == "sweep" and st.session_state.get(STUDY_KEY) == study_name
+    if mine:
+        progress_line(job)
+        if running and job.done:
+            st.rerun()  # the sweep ended: rerun the page once, which switches polling off
+    rows = trial_rows(study)
+    best = max((r for r in rows if r["state"] == "complete"), key=lambda r: r["val_acc"], default=None)
+    left, right = st.columns([1.1, 1], gap="medium")
+    with left:
+        st.metric("Best validation accuracy so far", f"{best['val_acc']:.2%}" if best else "–",
+                  help=f"trial {best['trial']}" if best else None)
+        st.dataframe(rows[::-1], hide_index=True, height=300, width="stretch",
+                     column_config={"val_acc": st.column_config.NumberColumn("val acc", format="%.4f"),
+                                    "lr": st.column_config.NumberColumn(format="%.2e"),
+                                    "weight_decay": st.column_config.NumberColumn(format="%.1e"),
+                                    "seconds": st.column_config.NumberColumn(format="%.1f"),
+                                    "dropout": st.column_config.NumberColumn(format="%.2f")})
+    with right:
+        st.plotly_chart(figs.optimization_history(study), key="explore_history", config=PLOTLY_CONFIG)
+    c1, c2 = st.columns(2, gap="medium")
+    c1.plotly_chart(figs.parallel_coordinates(study), key="explore_parallel", config=PLOTLY_CONFIG)
+    c2.plotly_chart(figs.learning_curves(study), key="explore_curves", config=PLOTLY_CONFIG)
+
+
+def progress_line(job: BackgroundJob) -> None:
+    p: Progress | None = job.latest
+    if job.error:
+        st.error(f"The sweep failed: {job.error}")
+        return
+    if p is None:
+        st.progress(0.0, text="starting worker processes …")
+    else:
+        share = p.finished / p.total if p.total else 0.0
+        words = f"{p.finished}{f' of {p.total}' if p.total else ''} trials · {p.pruned} pruned · {p.seconds:.0f} s"
+        st.progress(min(share, 1.0), text=("stopped · " if p.stopped else "") + words)
+    if not job.done:
+        st.button("Stop", key="explore_stop", on_click=job.stop.set,
+                  help="Running trials end within a batch (recorded as pruned); no new trial starts.")
+
+
+# --- after the sweep ----------------------------------------------------------------------------
+
+def slow_plots(study: optuna.Study) -> None:
+    st.markdown("#### What mattered")
+    a, b = st.columns(2, gap="medium")
+    a.plotly_chart(figs.importances(study), key="explore_importances", config=PLOTLY_CONFIG)
+    b.plotly_chart(figs.contour(study), key="explore_contour", config=PLOTLY_CONFIG)
+    st.plotly_chart(figs.slices(study), key="explore_slice", config=PLOTLY_CONFIG)
+
+
+def best_panel(study: optuna.Study) -> None:
+    st.markdown("#### Train the best and keep it")
+    try:
+        config, trial = best_config(study)
+    except SweepError as exc:
+        st.info(str(exc))
+        return
+    st.caption(f"Trial {trial.number} scored {trial.value:.2%}: {'-'.join(map(str, config.hidden))} "
+               f"{config.activation}, {config.optimizer} lr {config.lr:.2g}, batch {config.batch_size}, "
+               f"dropout {config.dropout:.2f}, {config.epochs} epochs. It is retrained on the whole training "
+               "split (validation part included) and scored on the test split.")
+    job: BackgroundJob | None = st.session_state.get(JOB_KEY)
+    col, go_col = st.columns([3, 1], vertical_alignment="bottom")
+    name = col.text_input("Save as", value=f"{study.study_name}-best"[:64], key="explore_best_name")
+    busy = job is not None and job.kind == "best" and not job.done
+    if go_col.button("Train best & save", type="primary", disabled=busy, key="explore_train_best"):
+        st.session_state[JOB_KEY] = BackgroundJob(
+            "best", lambda stop, report: train_best(study, name.strip(), stop=stop, on_epoch=report, source="ui"))
+        busy = True
+    if st.session_state.get(JOB_KEY) is not None and st.session_state[JOB_KEY].kind == "best":
+        st.fragment(best_status, run_every=0.5 if busy else None)(busy)
+
+
+def best_status(was_busy: bool) -> None:
+    job: BackgroundJob = st.session_state[JOB_KEY]
+    if not job.done:
+        m = job.latest
+        st.progress(m.epoch / m.epochs if m else 0.0, text=f"training: epoch {m.epoch if m else 0}")
+        return
+    if was_busy:
+        st.rerun()
+    if job.error:
+        st.error(f"Not saved: {job.error}")
+        return
+    from digitlab.ui.resources import model_catalogue
+
+    model_catalogue.clear()  # the Draw page's model list picks it up at once
+    r = job.result
+    st.success(f"Saved **{r.path.stem}**: test accuracy {r.test_accuracy:.2%}. Pick it on the Draw page.")
+    if r.warning:
+        st.warning(r.warning)

@@ -1,0 +1,45 @@
+"""The Explore page in a real browser: start a 5-trial sweep, watch it fill in, see the plots."""
+import json
+
+from playwright.sync_api import expect
+
+from tests.e2e.browser import wait_idle
+
+
+def _set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def test_five_trial_sweep_shows_table_and_parallel_coordinates(page, app_url, tmp_path):
+    page.goto(app_url + "/explore")
+    expect(page.get_by_text("Explore hyperparameters")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    _set_number(page, "Trials", 5)
+    _set_number(page, "Epochs per trial", 6)
+    page.get_by_role("button", name="Start sweep").click()
+
+    # Live: the progress line counts trials, then the page reruns once with the finished study.
+    expect(page.get_by_text("5 of 5 trials")).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("button", name="Train best & save")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+
+    # The parallel-coordinates chart (Optuna draws it as one line trace per completed trial across
+    # one x position per axis: the score, then every parameter).
+    handle = page.wait_for_function(
+        """() => {
+            for (const el of document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')) {
+                const axis = (el._fullLayout || {}).xaxis || {};
+                if (!String((el._fullLayout.title || {}).text).includes('Parallel coordinates')) continue;
+                const lines = (el._fullData || []).filter(t => t.mode === 'lines');
+                if (lines.length) return JSON.stringify({axes: axis.ticktext, points: lines.map(t => t.x.length)});
+            }
+            return null;
+        }""", timeout=30_000)
+    chart = json.loads(handle.json_value())
+    axes = chart["axes"]
+    assert axes[0] == "val accuracy" and {"lr", "width", "depth", "dropout", "optimizer"} <= set(axes), axes
+    assert 2 <= len(chart["points"]) <= 5 and set(chart["points"]) == {len(axes)}  # a line per trial, through every axis
+    page.screenshot(path=str(tmp_path / "explore.png"), full_page=True)
