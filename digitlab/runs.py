@@ -111,6 +111,18 @@ def record_run(config: TrainConfig, history: list[EpochMetrics], *, test_accurac
         raise RunsError(f"could not record the run: {exc}") from exc
 
 
+def set_model_name(run_id: int, model_name: str | None, path: Path | None = None) -> None:
+    """Name the model a recorded run was saved as (the app records a run when training ends and
+    the user may save it afterwards)."""
+    try:
+        with closing(connect(path)) as conn, conn:
+            changed = conn.execute("UPDATE runs SET model_name = ? WHERE id = ?", (model_name, int(run_id))).rowcount
+    except sqlite3.Error as exc:
+        raise RunsError(f"could not update run {run_id}: {exc}") from exc
+    if not changed:
+        raise RunsError(f"no run with id {run_id}")
+
+
 def list_runs(*, limit: int | None = None, source: str | None = None,
               path: Path | None = None) -> tuple[list[Run], list[tuple[int, str]]]:
     """Runs newest first, and (id, reason) for every row that no longer parses."""

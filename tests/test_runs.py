@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from digitlab.runs import RunsError, connect, get_run, list_runs, record_run
+from digitlab.runs import RunsError, connect, get_run, list_runs, record_run, set_model_name
 from digitlab.train import TrainConfig, fit, prepare
 
 
@@ -26,6 +26,10 @@ def test_record_and_read_back_a_real_run(tmp_path, real_run):
     assert run.test_accuracy == 0.5 and run.val_accuracy == history[-1].val_acc
     assert run.metrics["epochs_run"] == 2 and run.metrics["stopped_early"] is False
     assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    set_model_name(run_id, "renamed", path=db)
+    assert get_run(run_id, path=db).model_name == "renamed"
+    with pytest.raises(RunsError, match="no run with id 999"):
+        set_model_name(999, "x", path=db)
 
 
 def test_listing_is_newest_first_and_filters_by_source(tmp_path, real_run):
