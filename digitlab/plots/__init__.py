@@ -5,10 +5,12 @@ write `from digitlab import plots; plots.probability_bars(...)`.
 """
 from digitlab.plots.draw import (ACCENT, INK_SCALE, MUTED, PAPER, input_heatmap, probability_bars, set_grid,
                                  set_probabilities, upscale)
+from digitlab.plots.train import RUN_COLOURS, confusion_heatmap, set_history, training_curves
 from digitlab.plots.network import (activation_bars, diagram_edge_count, network_diagram, probe_bars,
                                     probe_grid, saliency_map, weight_images)
 
 __all__ = ["ACCENT", "INK_SCALE", "MUTED", "PAPER", "input_heatmap", "probability_bars", "set_grid",
            "set_probabilities", "upscale"]
+__all__ += ["RUN_COLOURS", "confusion_heatmap", "set_history", "training_curves"]
 __all__ += ["activation_bars", "diagram_edge_count", "network_diagram", "probe_bars", "probe_grid",
             "saliency_map", "weight_images"]

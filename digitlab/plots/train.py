@@ -1,0 +1,104 @@
+"""Figures for the Train page: loss/accuracy curves (one run live, or several overlaid) and the
+confusion matrix as a heat map."""
+from __future__ import annotations
+
+from dataclasses import is_dataclass
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+# Plotly's default qualitative colours: run i gets RUN_COLOURS[i % 10] in every figure.
+RUN_COLOURS = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880",
+               "#FF97FF", "#FECB52"]
+CONFUSION_SCALE = [[0.0, "#FFFFFF"], [1.0, "#1F4E79"]]
+
+
+MAX_POINTS = 600  # per curve: a 2000-epoch run is thinned, so a redraw's size stays bounded
+
+
+def _rows(history: Sequence) -> list[dict]:
+    """EpochMetrics objects (live) or their dicts (a saved model's sidecar), thinned to MAX_POINTS
+    evenly spaced epochs (always keeping the last)."""
+    if len(history) > MAX_POINTS:
+        history = [history[i] for i in np.unique(np.linspace(0, len(history) - 1, MAX_POINTS).round().astype(int))]
+    return [vars(m) if is_dataclass(m) else m for m in history]  # vars(): asdict's deep copy is slow
+
+
+def _curves_figure(height: int, epochs: int | None) -> go.Figure:
+    """Two panels side by side, loss (x/y) and accuracy (x2/y2). Laid out by hand: make_subplots
+    costs ~15 ms per call, which a live chart redrawn twice a second should not pay."""
+    xrange = dict(range=[0.5, epochs + 0.5]) if epochs else {}
+    titles = [dict(text=t, x=x, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                   showarrow=False, font=dict(size=14)) for t, x in (("Loss (cross-entropy)", 0.23), ("Accuracy", 0.77))]
+    return go.Figure(layout=dict(
+        height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision="curves", hovermode="x unified",
+        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), annotations=titles,
+        xaxis=dict(domain=[0, 0.46], title="epoch", anchor="y", **xrange),
+        xaxis2=dict(domain=[0.54, 1], title="epoch", anchor="y2", **xrange),
+        yaxis=dict(anchor="x", rangemode="tozero"),
+        yaxis2=dict(anchor="x2", range=[0, 1.02], tickformat=".0%"),
+    ))
+
+
+def _curve(label: str, colour: str, split: str, key: str) -> go.Scatter:
+    return go.Scatter(
+        x=[], y=[], mode="lines", name=f"{label} · {'training' if split == 'train' else 'validation'}",
+        legendgroup=label, showlegend=key == "loss", line=dict(color=colour, dash="solid" if split == "train" else "dash", width=2),
+        xaxis="x" if key == "loss" else "x2", yaxis="y" if key == "loss" else "y2",
+        hovertemplate=f"{split} {key} %{{y:.4f}}<extra>{label}</extra>",
+    )
+
+
+CURVES = [(split, key) for key in ("loss", "acc") for split in ("train", "val")]  # trace order per run
+
+
+def training_curves(runs: Sequence[tuple[str, Sequence]], height: int = 340, epochs: int | None = None) -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch for each (label, history): training solid,
+    validation dashed, one colour per run. `epochs` fixes the x range (live: the whole run ahead)."""
+    fig = _curves_figure(height, epochs)
+    for i, (label, history) in enumerate(runs):
+        for split, key in CURVES:
+            fig.add_trace(_curve(label, RUN_COLOURS[i % len(RUN_COLOURS)], split, key))
+        set_history(fig, history, run=i)
+    return fig
+
+
+def set_history(fig: go.Figure, history: Sequence, run: int = 0) -> go.Figure:
+    """Put one run's per-epoch metrics into its four traces, in place (no validation split: the
+    dashed traces stay empty)."""
+    rows = _rows(history)
+    x = np.array([r["epoch"] for r in rows])
+    with fig.batch_update():
+        for trace, (split, key) in zip(fig.data[4 * run : 4 * run + 4], CURVES):
+            y = [r[f"{split}_{key}"] for r in rows]
+            has = any(v is not None for v in y)
+            trace.x, trace.y = (x, np.array(y, dtype=float)) if has else ([], [])
+            trace.showlegend = has and key == "loss"
+            trace.mode = "lines+markers" if len(x) == 1 else "lines"
+    return fig
+
+
+def confusion_heatmap(confusion: np.ndarray, normalized: bool = False, height: int = 420) -> go.Figure:
+    """Rows are the true digit, columns the predicted one; each cell shows its count, or with
+    `normalized` the share of that true digit's examples (each row sums to 100%)."""
+    counts = np.asarray(confusion)
+    n = counts.shape[0]
+    if normalized:
+        totals = counts.sum(axis=1, keepdims=True)
+        z = np.divide(counts, totals, out=np.zeros(counts.shape, float), where=totals > 0)
+        text, zmax = [[f"{v:.0%}" if v else "" for v in row] for row in z], 1.0
+        hover = "true %{y}, predicted %{x}: %{z:.1%} of the true %{y}s<extra></extra>"
+    else:
+        z = counts
+        text, zmax = [[str(v) if v else "" for v in row] for row in counts], max(1, int(counts.max()))
+        hover = "true %{y}, predicted %{x}: %{z} examples<extra></extra>"
+    labels = [str(d) for d in range(n)]
+    fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, zmin=0, zmax=zmax, colorscale=CONFUSION_SCALE, text=text,
+                               texttemplate="%{text}", xgap=1, ygap=1, hovertemplate=hover,
+                               colorbar=dict(thickness=12, tickformat=".0%" if normalized else "d")))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="#E5E7EB",
+                      xaxis=dict(title="predicted digit", type="category", side="top", fixedrange=True, constrain="domain"),
+                      yaxis=dict(title="true digit", type="category", autorange="reversed", scaleanchor="x",
+                                 fixedrange=True, constrain="domain"))
+    return fig

@@ -1,0 +1,237 @@
+"""The Train page: choose hyperparameters, press Train, watch the curves, then judge the result.
+
+Training runs in a background thread (digitlab.jobs.TrainingJob) that never calls st.*; this page
+only reads the job's snapshot. While the job runs, one fragment polls it every POLL_SECONDS
+(throttled: each redraw re-sends the curves) and, when the job ends, reruns the whole page once so
+polling switches off and the evaluation appears. The evaluation, saving and comparing live in
+train_results.py.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+
+import streamlit as st
+
+from digitlab import plots
+from digitlab.jobs import DONE, FAILED, SLOTS, STOPPED, WAITING, Snapshot, TrainingJob
+from digitlab.train import PRESETS, TrainConfig
+from digitlab.ui import train_results
+from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
+
+POLL_SECONDS = 0.5  # >= 0.3 s: each poll re-sends the curves (~3.5 KB + 14 B per point)
+PLOTLY_CONFIG = {"displayModeBar": False}
+LR_CHOICES = [float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 2, 5)] + [10.0]  # a log scale, 1e-5 .. 10
+PRESET_KEY = "train_preset"
+PRESET_TEXT = {
+    "seed": "The project's starting point: a 128-64 ReLU network, Adam, 10 epochs. Trains in about a second.",
+    "default": "How the shipped model was made: 256-128, dropout, AdamW with cosine decay, augmentation, "
+               "100 epochs, no validation split. About ten seconds.",
+    "diverge": "A learning rate of 1.0, far too large: watch the loss jump around and the accuracy stay "
+               "near chance (10%).",
+}
+FIELDS = {f.name: f for f in fields(TrainConfig)}
+
+
+def page() -> None:
+    st.markdown("### Train a network")
+    st.caption("Pick a starting point, change a knob, press **Train** and watch the network learn. "
+               "Training runs in the background: the Draw page stays usable meanwhile.")
+    job: TrainingJob | None = st.session_state.get(TRAIN_JOB_KEY)
+    running = job is not None and not job.snapshot().finished
+    config = controls()
+    # A callback, so the rerun it causes already sees the job running (and disables the button).
+    st.button("Train", type="primary", disabled=config is None or running, key="train_start", on_click=start_job,
+              help="Fix the settings marked in red first." if config is None else None)
+    job = st.session_state.get(TRAIN_JOB_KEY)
+    if job is None:
+        st.info("Training curves, a progress bar and then a full test-set evaluation will appear here.")
+    elif job.snapshot().finished:
+        show_progress(job, job.snapshot())
+        train_results.results(job)
+    else:
+        live_progress(job)
+    train_results.compare(st.session_state.get(TRAIN_RUNS_KEY, []))
+
+
+# --- controls -----------------------------------------------------------------------------------
+
+def _key(name: str) -> str:
+    return f"train_{name}"
+
+
+def _control_values(config: TrainConfig) -> dict:
+    """A config as the controls show it (hidden sizes as text)."""
+    values = config.to_dict()
+    values["hidden"] = ",".join(map(str, config.hidden))
+    return values
+
+
+def apply_preset() -> None:
+    for name, value in _control_values(PRESETS[st.session_state[PRESET_KEY]]).items():
+        st.session_state[_key(name)] = value
+
+
+def _restore_state() -> None:
+    """Widget values vanish when the user visits another page; keep our own copy and put it back."""
+    saved = st.session_state.setdefault(TRAIN_FORM_KEY, _control_values(PRESETS["seed"]))
+    for name, value in saved.items():
+        st.session_state.setdefault(_key(name), value)
+    st.session_state.setdefault(PRESET_KEY, "seed")
+
+
+def controls() -> TrainConfig | None:
+    """Every TrainConfig field as a control, each with its problem (if any) right under it.
+    Returns the config, or None while any value is unusable."""
+    _restore_state()
+    st.selectbox("Start from a preset", list(PRESETS), key=PRESET_KEY, on_change=apply_preset,
+                 help="Sets every control below; then change what you like.")
+    st.caption(PRESET_TEXT.get(st.session_state[PRESET_KEY], ""))
+    values, problems = _read_values()
+    shape, optim, data = st.columns(3, gap="large")
+    with shape:
+        st.markdown("**Network**")
+        _text("hidden", "Hidden layers", "Layer sizes, comma-separated: 128,64 is two layers.", problems)
+        _select("activation", "Activation", problems)
+        _slider("dropout", "Dropout", 0.0, 0.9, 0.05, problems)
+    with optim:
+        st.markdown("**Optimisation**")
+        _select("optimizer", "Optimizer", problems)
+        st.select_slider("Learning rate (log scale)", LR_CHOICES, key=_key("lr"), format_func=lambda v: f"{v:g}",
+                         help=FIELDS["lr"].metadata["help"])
+        _problem("lr", problems)
+        _select("schedule", "Learning-rate schedule", problems)
+        _number("weight_decay", "Weight decay", problems, step=1e-4, format="%g")
+    with data:
+        st.markdown("**Data and schedule**")
+        _number("epochs", "Epochs", problems, step=1)
+        _number("batch_size", "Batch size", problems, step=8)
+        _slider("augment", "Augmentation strength", 0.0, 1.0, 0.1, problems)
+        _slider("val_fraction", "Validation share", 0.0, 0.5, 0.05, problems)
+        _number("seed", "Random seed", problems, step=1)
+    st.session_state[TRAIN_FORM_KEY] = {name: st.session_state[_key(name)] for name in FIELDS}
+    if problems:
+        return None
+    return TrainConfig(**values)
+
+
+def _read_values() -> tuple[dict, dict[str, str]]:
+    """The controls' current values as TrainConfig arguments, and {field: problem} for bad ones.
+    TrainConfig itself is the one judge of what is valid (its problems() name the field first)."""
+    values = {name: st.session_state[_key(name)] for name in FIELDS}
+    problems = {}
+    try:
+        values["hidden"] = parse_hidden(values["hidden"])
+    except ValueError as exc:
+        problems["hidden"] = str(exc)
+        values["hidden"] = PRESETS["seed"].hidden
+    try:
+        TrainConfig(**values)
+    except ValueError as exc:
+        for problem in str(exc).split("; "):
+            name = problem.split()[0].rstrip(":")
+            problems.setdefault(name if name in FIELDS else "hidden", problem)
+    return values, problems
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    parts = [p for p in str(text).replace(" ", ",").split(",") if p]
+    if not parts:
+        raise ValueError("hidden: give at least one layer size, e.g. 128,64")
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"hidden: use whole numbers separated by commas, e.g. 128,64 (got {text!r})") from None
+
+
+def _problem(name: str, problems: dict) -> None:
+    if name in problems:
+        st.error(problems[name], icon="⚠️")
+
+
+def _text(name, label, help_text, problems):
+    st.text_input(label, key=_key(name), help=help_text)
+    _problem(name, problems)
+
+
+def _select(name, label, problems):
+    st.selectbox(label, FIELDS[name].metadata["choices"], key=_key(name), help=FIELDS[name].metadata["help"])
+    _problem(name, problems)
+
+
+def _slider(name, label, low, high, step, problems):
+    st.slider(label, low, high, step=step, key=_key(name), help=FIELDS[name].metadata["help"])
+    _problem(name, problems)
+
+
+def _number(name, label, problems, step, format=None):
+    st.number_input(label, step=step, format=format, key=_key(name), help=FIELDS[name].metadata["help"])
+    _problem(name, problems)
+
+
+# --- the job --------------------------------------------------------------------------------------
+
+def start_job() -> None:
+    """The Train button's callback. It reads the controls' values now, not as they were when the
+    button was drawn: a value typed just before the click may not have been drawn yet."""
+    current = st.session_state.get(TRAIN_JOB_KEY)
+    values, problems = _read_values()
+    if problems or (current is not None and not current.snapshot().finished):
+        return  # the page shows the problems; one job per session at a time
+    config = TrainConfig(**values)
+    runs = st.session_state.setdefault(TRAIN_RUNS_KEY, [])
+    job = TrainingJob(config, owner_alive=_session_alive(), label=f"run {len(runs) + 1}").start()
+    st.session_state[TRAIN_JOB_KEY] = job
+    runs.append(job)
+
+
+def _session_alive():
+    """A check that this browser session is still connected (None outside a Streamlit server)."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return None
+    instance, session_id = runtime.get_instance(), ctx.session_id
+    return lambda: bool(instance.is_active_session(session_id))
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def live_progress(job: TrainingJob) -> None:
+    snap = job.snapshot()
+    if snap.finished:
+        st.rerun()  # the whole page once: polling stops (no fragment) and the evaluation appears
+    show_progress(job, snap)
+
+
+def show_progress(job: TrainingJob, snap: Snapshot) -> None:
+    status, stop = st.columns([5, 1], vertical_alignment="center")
+    with status:
+        _status(job, snap)
+    if not snap.finished and stop.button("Stop", key="train_stop", help="Ends training before the next batch "
+                                         "and keeps the model as it stands."):
+        job.stop()
+        st.toast("Stopping…")
+    if snap.history:
+        # One figure per job, updated in place at each poll: cheaper than building a new one.
+        figures = st.session_state.setdefault("_train_figures", {})
+        if job.id not in figures:
+            figures.clear()
+            figures[job.id] = plots.training_curves([(job.label, [])], epochs=snap.epochs)
+        fig = plots.set_history(figures[job.id], snap.history)
+        st.plotly_chart(fig, key="train_curves", config=PLOTLY_CONFIG)
+
+
+def _status(job: TrainingJob, snap: Snapshot) -> None:
+    if snap.state == WAITING:
+        ahead = snap.waiting_behind or 0
+        st.info(f"⏳ Waiting for a free training slot: {SLOTS.limit} run(s) at a time on this server, "
+                f"{SLOTS.busy} running now" + (f", {ahead} waiting ahead of yours." if ahead else "."))
+    elif snap.state == FAILED:
+        st.error(snap.error)
+    elif snap.state in (DONE, STOPPED):
+        how = "Finished" if snap.state == DONE else f"Stopped ({job.stop_reason or 'early'})"
+        st.success(f"{how}: {snap.epoch} of {snap.epochs} epochs in {snap.elapsed:.1f} s.")
+    else:
+        eta = f" · about {snap.eta:.0f} s left" if snap.eta is not None else ""
+        st.progress(snap.epoch / snap.epochs, text=f"Epoch {snap.epoch}/{snap.epochs}{eta}")

@@ -1,0 +1,163 @@
+"""The Train page after a run: test-set evaluation, saving the model, comparing runs.
+
+Everything here reads a finished TrainingJob (its thread has ended, so its model is ours to read)
+or saved models' sidecars; nothing trains.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from digitlab import plots
+from digitlab.jobs import TrainingJob
+from digitlab.store import DEFAULT_NAME, ModelError, check_name, models_dir, save_model
+from digitlab.ui.keys import MODEL_KEY
+from digitlab.ui.resources import catalogue, get_model, model_catalogue
+
+GALLERY_MAX = 40  # misclassified digits shown; the most confident mistakes first
+PLOTLY_CONFIG = {"displayModeBar": False}
+SAVED_KEY = "train_saved"  # {job id: saved model name}
+
+
+def results(job: TrainingJob) -> None:
+    snap = job.snapshot()
+    ev = snap.evaluation
+    if ev is None:
+        return
+    st.markdown("#### How good is it? The held-out test set")
+    n = int(ev.support.sum())
+    a, b, c = st.columns(3)
+    a.metric("Test accuracy", f"{ev.accuracy:.1%}")
+    b.metric("Misclassified", f"{len(ev.wrong_index)} of {n}")
+    c.metric("Epochs trained", f"{snap.epoch} of {snap.epochs}")
+    table_col, matrix_col = st.columns([1, 1.3], gap="large")
+    with table_col:
+        st.markdown("**Per digit**")
+        st.dataframe(per_class_table(ev), hide_index=True, key="train_per_class",
+                     column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "F1")})
+    with matrix_col:
+        st.markdown("**Confusion matrix** (rows: true digit, columns: what the network said)")
+        mode = st.segmented_control("Show", ["Counts", "Normalized"], default="Counts", key="train_cm_mode",
+                                    label_visibility="collapsed")
+        fig = plots.confusion_heatmap(ev.confusion, normalized=mode == "Normalized")
+        st.plotly_chart(fig, key="train_confusion", config=PLOTLY_CONFIG)
+    gallery(job, ev)
+    save_panel(job)
+
+
+def per_class_table(ev) -> pd.DataFrame:
+    return pd.DataFrame({"digit": range(len(ev.support)), "precision": ev.precision, "recall": ev.recall,
+                         "F1": ev.f1, "test examples": ev.support})
+
+
+def gallery(job: TrainingJob, ev) -> None:
+    st.markdown("**Mistakes** — the test digits it got wrong (8×8 inputs), most confident first")
+    if len(ev.wrong_index) == 0:
+        st.success("No mistakes on the test set.")
+        return
+    order = np.argsort(-ev.wrong_confidence)[:GALLERY_MAX]
+    images = [plots.upscale(job.x_test[ev.wrong_index[i]].reshape(8, 8), 64) for i in order]
+    captions = [f"true {ev.wrong_true[i]} → {ev.wrong_pred[i]} ({ev.wrong_confidence[i]:.0%})" for i in order]
+    st.image(images, caption=captions, width=64)
+    if len(ev.wrong_index) > GALLERY_MAX:
+        st.caption(f"…and {len(ev.wrong_index) - GALLERY_MAX} more.")
+
+
+def save_panel(job: TrainingJob) -> None:
+    st.markdown("#### Keep it")
+    saved = st.session_state.setdefault(SAVED_KEY, {})
+    name_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
+    name = name_col.text_input("Model name", key=f"train_name_{job.id}", placeholder="e.g. wide-relu",
+                               help="Letters, digits, '_', '-' and '.'; it becomes models/NAME.safetensors.")
+    problem = _name_problem(name)
+    exists = not problem and name and (models_dir() / f"{name}.safetensors").exists()
+    overwrite = st.checkbox(f"Replace the saved model {name!r}", key=f"train_overwrite_{job.id}") if exists else False
+    if problem:
+        st.error(problem, icon="⚠️")
+    elif exists and not overwrite:
+        st.warning(f"A model named {name!r} exists already: pick another name or tick the box to replace it.")
+    if button_col.button("Save model", key=f"train_save_{job.id}", disabled=not name or bool(problem) or (exists and not overwrite)):
+        try:
+            save_model(job.model, name, job.info(), overwrite=overwrite)
+        except (ModelError, OSError) as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            model_catalogue.clear()  # the Draw page's picker lists it at once
+            saved[job.id] = name
+    if job.id in saved:
+        _use_it(saved[job.id])
+
+
+def _name_problem(name: str) -> str | None:
+    if not name:
+        return None
+    if name == DEFAULT_NAME:
+        return "'default' is the shipped model; save under another name."
+    try:
+        check_name(name)
+    except ModelError as exc:
+        return str(exc)
+    return None
+
+
+def _use_it(name: str) -> None:
+    st.success(f"Saved as **{name}**: it is in the Draw page's model picker.")
+    if st.button(f"✏️ Use {name} on the Draw page", key="train_use"):
+        from digitlab.ui import draw
+
+        st.session_state[MODEL_KEY] = name
+        # A Page is identified by its url_path, so this is the same page app.py registered.
+        st.switch_page(st.Page(draw.page, title="Draw", url_path="draw"))
+
+
+# --- compare --------------------------------------------------------------------------------------
+
+def compare(jobs: list[TrainingJob]) -> None:
+    """Overlay the curves of this session's finished runs and of saved models, with a table."""
+    runs = {job.label: _job_row(job) for job in jobs if job.snapshot().finished and job.snapshot().history}
+    saved = {f"saved: {row['name']}": row["name"] for row in catalogue()[0]}
+    if not runs and not saved:
+        return
+    st.markdown("#### Compare runs")
+    key = "train_compare"
+    options = list(runs) + list(saved)
+    # Newly finished runs join the selection; the user's own choices otherwise stand.
+    seen = st.session_state.setdefault("train_compare_seen", set())
+    fresh = [label for label in runs if label not in seen]
+    seen.update(fresh)
+    st.session_state[key] = [c for c in st.session_state.get(key, []) if c in options] + fresh
+    chosen = st.multiselect("Runs and saved models", options, key=key,
+                            help="This session's runs, and every saved model that recorded its training history.")
+    rows = [runs[c] if c in runs else _saved_row(c, saved[c]) for c in chosen]
+    rows = [r for r in rows if r is not None]
+    if not rows:
+        st.caption("Pick runs above to overlay their curves.")
+        return
+    fig = plots.training_curves([(r["run"], r.pop("_history")) for r in rows])
+    st.plotly_chart(fig, key="train_compare_chart", config=PLOTLY_CONFIG)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="train_compare_table")
+
+
+def _summary(label: str, config: dict, history: list, test_accuracy) -> dict:
+    last = history[-1] if history else {}
+    get = (lambda k: last.get(k)) if isinstance(last, dict) else (lambda k: getattr(last, k))
+    return {"run": label, "hidden": "-".join(map(str, config.get("hidden", []))),
+            **{k: v for k, v in config.items() if k != "hidden"},
+            "epochs run": get("epoch"), "train acc": get("train_acc"), "val acc": get("val_acc"),
+            "test acc": test_accuracy, "_history": history}
+
+
+def _job_row(job: TrainingJob) -> dict:
+    snap = job.snapshot()
+    acc = snap.evaluation.accuracy if snap.evaluation else None
+    return _summary(job.label, job.config.to_dict(), list(snap.history), acc)
+
+
+def _saved_row(label: str, name: str) -> dict | None:
+    try:
+        info = get_model(name).info
+    except (ModelError, OSError):
+        return None
+    history = info.get("history") or []
+    return _summary(label, info.get("train", {}), history, info.get("metrics", {}).get("test_accuracy"))

@@ -1,0 +1,139 @@
+"""The background training job: progress, stop, failures as messages, the concurrency limit."""
+import subprocess
+import sys
+import time
+
+import pytest
+
+from digitlab import jobs
+from digitlab.evaluate import evaluate
+from digitlab.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Slots, TrainingJob
+from digitlab.train import TrainConfig, fit, prepare
+
+SMALL = TrainConfig(hidden=(16,), epochs=3, val_fraction=0.2, seed=3)
+LONG = TrainConfig(hidden=(16,), epochs=2000, batch_size=8)  # minutes if never stopped
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_job_trains_exactly_like_fit_and_evaluates_on_the_test_set():
+    job = TrainingJob(SMALL, slots=Slots(1)).start()
+    assert job.join(60)
+    snap = job.snapshot()
+    assert snap.state == DONE and snap.finished and snap.error is None
+    model, splits = prepare(SMALL)
+    reference = list(fit(model, splits, SMALL))  # the same loop, same seed, run directly
+    assert [m.epoch for m in snap.history] == [1, 2, 3]
+    for got, want in zip(snap.history, reference):
+        assert got.train_loss == pytest.approx(want.train_loss, rel=1e-5)
+        assert got.val_acc == pytest.approx(want.val_acc)
+    assert snap.evaluation.accuracy == evaluate(model, splits.x_test, splits.y_test).accuracy
+    info = job.info()
+    assert info["metrics"]["test_accuracy"] == snap.evaluation.accuracy and len(info["history"]) == 3
+
+
+def test_progress_is_visible_while_training_and_stop_ends_it_within_a_batch():
+    job = TrainingJob(LONG, slots=Slots(1)).start()
+    wait_until(lambda: len(job.snapshot().history) >= 2)
+    snap = job.snapshot()
+    assert snap.state == RUNNING and not snap.finished
+    assert snap.eta is not None and snap.eta > 0
+    assert [m.epoch for m in snap.history] == list(range(1, len(snap.history) + 1))
+    asked = time.monotonic()
+    job.stop()
+    assert job.join(10)
+    assert time.monotonic() - asked < 5, "stop is honoured between batches, not at the end of the run"
+    snap = job.snapshot()
+    assert snap.state == STOPPED and snap.epoch < LONG.epochs
+    assert snap.history[-1].stopped  # the partial epoch is reported as such
+    assert snap.evaluation is not None and 0 <= snap.evaluation.accuracy <= 1  # the model is kept, usable
+    assert job.stop_reason == "stopped by the user"
+    assert job.info()["metrics"]["stopped_early"] is True
+
+
+def test_an_exception_inside_training_becomes_a_message_and_frees_the_slot(monkeypatch):
+    def broken_fit(*args, **kwargs):
+        yield from ()
+        raise RuntimeError("the GPU caught fire")
+
+    monkeypatch.setattr(jobs, "fit", broken_fit)
+    slots = Slots(1)
+    job = TrainingJob(SMALL, slots=slots).start()
+    assert job.join(60)
+    snap = job.snapshot()
+    assert snap.state == FAILED and snap.finished
+    assert "RuntimeError" in snap.error and "the GPU caught fire" in snap.error
+    assert slots.busy == 0
+    monkeypatch.undo()
+    after = TrainingJob(SMALL, slots=slots).start()  # the slot is free for the next job
+    assert after.join(60) and after.snapshot().state == DONE
+
+
+def test_the_limit_makes_later_jobs_wait_in_line_and_say_so():
+    slots = Slots(1)
+    first = TrainingJob(LONG, slots=slots).start()
+    wait_until(lambda: first.snapshot().state == RUNNING)
+    second = TrainingJob(SMALL, slots=slots).start()
+    third = TrainingJob(SMALL, slots=slots).start()
+    wait_until(lambda: third.snapshot().waiting_behind == 1)
+    assert second.snapshot().state == WAITING and second.snapshot().waiting_behind == 0
+    assert second.snapshot().history == () and slots.busy == 1
+    first.stop()
+    assert second.join(60) and third.join(60)
+    assert second.snapshot().state == DONE and third.snapshot().state == DONE
+    assert slots.busy == 0
+
+
+def test_two_slots_train_two_jobs_at_once():
+    slots = Slots(2)
+    a, b = TrainingJob(LONG, slots=slots).start(), TrainingJob(LONG, slots=slots).start()
+    wait_until(lambda: a.snapshot().history and b.snapshot().history)
+    assert slots.busy == 2
+    a.stop(), b.stop()
+    assert a.join(10) and b.join(10)
+    assert a.model is not b.model  # each job has its own model
+
+
+def test_a_waiting_job_can_be_stopped_without_training():
+    slots = Slots(1)
+    first = TrainingJob(LONG, slots=slots).start()
+    waiting = TrainingJob(SMALL, slots=slots).start()
+    wait_until(lambda: waiting.snapshot().waiting_behind == 0)
+    waiting.stop()
+    assert waiting.join(10)
+    snap = waiting.snapshot()
+    assert snap.state == STOPPED and snap.history == () and snap.evaluation is None
+    assert first.snapshot().state == RUNNING
+    first.stop()
+    assert first.join(10)
+
+
+def test_a_job_whose_owner_has_gone_stops_itself():
+    alive = {"yes": True}
+    job = TrainingJob(LONG, slots=Slots(1), owner_alive=lambda: alive["yes"], grace=0.2).start()
+    wait_until(lambda: len(job.snapshot().history) >= 1)
+    alive["yes"] = False
+    assert job.join(15)
+    assert job.snapshot().state == STOPPED and "session" in job.stop_reason
+
+
+def test_a_brief_disconnect_within_the_grace_period_does_not_stop_the_job():
+    calls = {"n": 0}
+
+    def flaky():  # gone for a moment, then back
+        calls["n"] += 1
+        return not 2 <= calls["n"] <= 3
+
+    job = TrainingJob(TrainConfig(hidden=(16,), epochs=8), slots=Slots(1), owner_alive=flaky, grace=30).start()
+    assert job.join(60)
+    assert job.snapshot().state == DONE and calls["n"] > 3
+
+
+def test_the_job_module_does_not_import_streamlit():
+    code = "import sys, digitlab.jobs, digitlab.plots; assert 'streamlit' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))

@@ -1,0 +1,74 @@
+"""The Train page's figures: curves carry exactly the history, the confusion map exactly the matrix."""
+from dataclasses import asdict
+
+import numpy as np
+from sklearn.metrics import confusion_matrix
+
+from digitlab import plots
+from digitlab.plots.train import MAX_POINTS
+from digitlab.train import EpochMetrics
+
+
+def history(n, val=True):
+    return [EpochMetrics(i, n, 1 / i, 1 - 1 / (i + 1), 2 / i if val else None, 0.5 if val else None, i * 0.1)
+            for i in range(1, n + 1)]
+
+
+def traces_by_name(fig):
+    return {t.name: t for t in fig.data}
+
+
+def test_curves_show_train_and_validation_loss_and_accuracy_per_epoch():
+    h = history(5)
+    fig = plots.training_curves([("run 1", h)], epochs=20)
+    t = traces_by_name(fig)
+    loss, val_loss = fig.data[0], fig.data[1]
+    assert list(loss.x) == [1, 2, 3, 4, 5] and np.allclose(loss.y, [m.train_loss for m in h])
+    assert np.allclose(val_loss.y, [m.val_loss for m in h]) and val_loss.line.dash == "dash"
+    assert np.allclose(fig.data[2].y, [m.train_acc for m in h]) and fig.data[2].yaxis == "y2"
+    assert "run 1 · training" in t and "run 1 · validation" in t
+    assert list(fig.layout.xaxis.range) == [0.5, 20.5], "a live chart spans the whole run ahead"
+
+
+def test_saved_histories_as_dicts_overlay_with_their_own_colours_and_no_validation_when_absent():
+    fig = plots.training_curves([("a", history(3)), ("saved: b", [asdict(m) for m in history(4, val=False)])])
+    assert len(fig.data) == 8
+    a, b = fig.data[:4], fig.data[4:]
+    assert a[0].line.color != b[0].line.color
+    assert len(b[1].x) == 0 and len(b[3].x) == 0 and not b[1].showlegend  # no validation split: no dashed curve
+    assert np.allclose(b[0].y, [m.train_loss for m in history(4, val=False)])
+
+
+def test_set_history_updates_in_place_like_a_fresh_build():
+    fig = plots.training_curves([("run 1", [])], epochs=10)
+    h = history(7)
+    assert plots.set_history(fig, h) is fig
+    fresh = plots.training_curves([("run 1", h)], epochs=10)
+    assert fig.to_plotly_json() == fresh.to_plotly_json()
+
+
+def test_long_runs_are_thinned_but_keep_both_ends():
+    fig = plots.training_curves([("long", history(2000))])
+    x = np.asarray(fig.data[0].x)
+    assert len(x) <= MAX_POINTS and x[0] == 1 and x[-1] == 2000 and np.all(np.diff(x) > 0)
+
+
+def test_confusion_heatmap_counts_and_normalized_rows():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 300)
+    pred = np.where(rng.random(300) < 0.8, y, rng.integers(0, 10, 300))
+    counts = confusion_matrix(y, pred, labels=range(10))
+    heat = plots.confusion_heatmap(counts).data[0]
+    assert np.array_equal(np.asarray(heat.z), counts)
+    assert heat.text[3][3] == str(counts[3, 3])
+    norm = plots.confusion_heatmap(counts, normalized=True).data[0]
+    z = np.asarray(norm.z)
+    assert np.allclose(z.sum(axis=1), 1) and np.allclose(z, counts / counts.sum(axis=1, keepdims=True))
+    assert norm.zmax == 1
+
+
+def test_confusion_heatmap_survives_a_class_with_no_examples():
+    counts = np.zeros((10, 10), int)
+    counts[0, 0] = 5
+    z = np.asarray(plots.confusion_heatmap(counts, normalized=True).data[0].z)
+    assert z[0, 0] == 1 and np.all(z[1:] == 0)
