@@ -97,7 +97,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         colour = arr[..., :-1] * alpha[..., None] + (1 - alpha[..., None])  # over white
     else:
         colour = arr
-    lum = colour @ np.array([0.299, 0.587, 0.114])[: colour.shape[-1]] if colour.shape[-1] == 3 else colour[..., 0]
+    lum = colour @ np.array([0.299, 0.587, 0.114], np.float32) if colour.shape[-1] == 3 else colour[..., 0]
     diff = np.abs(lum - np.median(_border(lum)))
     return np.clip(diff / max(float(diff.max()), MIN_CONTRAST), 0, 1).astype(np.float32)
 
@@ -113,19 +113,19 @@ def _as_float_channels(image: np.ndarray) -> np.ndarray:
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
         raise ValueError(f"image too large: {arr.shape[1]}x{arr.shape[0]} px")
     if arr.dtype == np.bool_:
-        return arr.astype(np.float64)
+        return arr.astype(np.float32)
     if np.issubdtype(arr.dtype, np.integer):
         top = 255 if arr.max(initial=0) <= 255 and arr.dtype.itemsize == 1 else max(int(arr.max(initial=0)), 1)
         if arr.min(initial=0) < 0:
             raise ValueError("image has negative pixel values")
-        return arr.astype(np.float64) / top
+        return arr.astype(np.float32) / np.float32(top)  # float32: half the memory traffic of float64
     if np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all():
             raise ValueError("image contains NaN or infinite values")
         lo, hi = float(arr.min()), float(arr.max())
         if lo < 0 or hi > 255:
             raise ValueError(f"float image values must lie in 0..1 (or 0..255), got {lo:g}..{hi:g}")
-        return arr.astype(np.float64) / (255.0 if hi > 1 else 1.0)
+        return arr.astype(np.float32) / np.float32(255.0 if hi > 1 else 1.0)
     raise ValueError(f"unsupported pixel type {arr.dtype}")
 
 

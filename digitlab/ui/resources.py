@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -30,9 +31,11 @@ def get_model(name: str) -> LoadedModel:
     return _load(str(path), path.stat().st_mtime_ns)
 
 
-@st.cache_data(ttl=5, show_spinner=False)
-def model_catalogue(folder: str) -> tuple[list[dict], list[tuple[str, str]]]:
-    """Names, configs and accuracies of the usable models, plus (file, reason) for broken ones."""
+@st.cache_data(max_entries=16, show_spinner=False)
+def model_catalogue(folder: str, signature: tuple = ()) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Names, configs and accuracies of the usable models, plus (file, reason) for broken ones.
+    `signature` (the folder's file names, sizes and mtimes) is in the cache key: any change to the
+    folder - a save, an upload, a copy from outside - makes a fresh listing, and nothing else does."""
     good, broken = list_models(Path(folder))
     rows = [{"name": m.name, "hidden": list(m.info["model"]["hidden"]), "activation": m.info["model"]["activation"],
              "test_accuracy": m.info.get("metrics", {}).get("test_accuracy"), "created": m.info.get("created", ""),
@@ -41,7 +44,13 @@ def model_catalogue(folder: str) -> tuple[list[dict], list[tuple[str, str]]]:
 
 
 def catalogue() -> tuple[list[dict], list[tuple[str, str]]]:
-    return model_catalogue(str(models_dir()))
+    folder = models_dir()
+    try:
+        signature = tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(folder)
+                                 if e.name.endswith((".safetensors", ".json"))))
+    except OSError:
+        signature = ()
+    return model_catalogue(str(folder), signature)
 
 
 __all__ = ["DEFAULT_NAME", "ModelError", "catalogue", "get_model", "start_up"]
