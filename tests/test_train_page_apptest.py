@@ -162,3 +162,17 @@ def test_runs_of_the_session_and_saved_models_are_compared(at, models_tmp):
     runs = at.session_state[TRAIN_RUNS_KEY]
     assert table["test acc"].iloc[1] == runs[1].snapshot().evaluation.accuracy
     assert table["test acc"].iloc[2] == table["test acc"].iloc[0], "the saved model is run 1"
+
+
+def test_fine_tuning_a_saved_model_takes_its_layers_and_trains_from_its_weights(at, models_tmp):
+    run_to_end(at, hidden="8", epochs=2)
+    job = at.session_state[TRAIN_JOB_KEY]
+    at.text_input(key=f"train_name_{job.id}").set_value("small").run()
+    at.button(key=f"train_save_{job.id}").click().run()
+    at.text_input(key="train_hidden").set_value("64,32").run()
+    at.selectbox(key="train_init_from").set_value("small").run()
+    assert at.text_input(key="train_hidden").value == "8" and not errors(at)
+    run_to_end(at, hidden="8", epochs=1)
+    tuned = at.session_state[TRAIN_JOB_KEY]
+    assert tuned.config.init_from == "small" and tuned.snapshot().state == "done"
+    assert not at.exception

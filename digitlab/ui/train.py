@@ -17,6 +17,7 @@ from digitlab.jobs import DONE, FAILED, SLOTS, STOPPED, WAITING, Snapshot, Train
 from digitlab.train import PRESETS, TrainConfig
 from digitlab.ui import train_results
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
+from digitlab.ui.resources import catalogue
 
 POLL_SECONDS = 0.5  # >= 0.3 s: each poll re-sends the curves (~3.5 KB + 14 B per point)
 PLOTLY_CONFIG = {"displayModeBar": False}
@@ -83,9 +84,10 @@ def controls() -> TrainConfig | None:
     """Every TrainConfig field as a control, each with its problem (if any) right under it.
     Returns the config, or None while any value is unusable."""
     _restore_state()
-    st.selectbox("Start from a preset", list(PRESETS), key=PRESET_KEY, on_change=apply_preset,
-                 help="Sets every control below; then change what you like.")
-    st.caption(PRESET_TEXT.get(st.session_state[PRESET_KEY], ""))
+    preset_col, text_col = st.columns([1, 2], vertical_alignment="bottom", gap="large")
+    preset_col.selectbox("Start from a preset", list(PRESETS), key=PRESET_KEY, on_change=apply_preset,
+                         help="Sets every control below; then change what you like.")
+    text_col.caption(PRESET_TEXT.get(st.session_state[PRESET_KEY], ""))
     values, problems = _read_values()
     shape, optim, data = st.columns(3, gap="large")
     with shape:
@@ -93,6 +95,8 @@ def controls() -> TrainConfig | None:
         _text("hidden", "Hidden layers", "Layer sizes, comma-separated: 128,64 is two layers.", problems)
         _select("activation", "Activation", problems)
         _slider("dropout", "Dropout", 0.0, 0.9, 0.05, problems)
+        _init_from(problems)
+        _number("drawings_weight", "My drawings, each repeated ×", problems, step=1)
     with optim:
         st.markdown("**Optimisation**")
         _select("optimizer", "Optimizer", problems)
@@ -141,6 +145,24 @@ def parse_hidden(text: str) -> tuple[int, ...]:
         return tuple(int(p) for p in parts)
     except ValueError:
         raise ValueError(f"hidden: use whole numbers separated by commas, e.g. 128,64 (got {text!r})") from None
+
+
+def _init_from(problems: dict) -> None:
+    """Fine-tuning starts from a saved model's weights, so its layers come with it."""
+    rows = {row["name"]: row for row in catalogue()[0]}
+    key = _key("init_from")
+    if st.session_state.get(key) not in rows:
+        st.session_state[key] = ""
+
+    def take_layers():
+        row = rows.get(st.session_state[key])
+        if row:
+            st.session_state[_key("hidden")] = ",".join(map(str, row["hidden"]))
+            st.session_state[_key("activation")] = row["activation"]
+
+    st.selectbox("Start from the weights of", ["", *rows], key=key, on_change=take_layers,
+                 format_func=lambda name: name or "(fresh random weights)", help=FIELDS["init_from"].metadata["help"])
+    _problem("init_from", problems)
 
 
 def _problem(name: str, problems: dict) -> None:
@@ -225,8 +247,8 @@ def show_progress(job: TrainingJob, snap: Snapshot) -> None:
 def _status(job: TrainingJob, snap: Snapshot) -> None:
     if snap.state == WAITING:
         ahead = snap.waiting_behind or 0
-        st.info(f"⏳ Waiting for a free training slot: {SLOTS.limit} run(s) at a time on this server, "
-                f"{SLOTS.busy} running now" + (f", {ahead} waiting ahead of yours." if ahead else "."))
+        st.info(f"Waiting for a free training slot: {SLOTS.limit} run(s) at a time on this server, "
+                f"{SLOTS.busy} running now" + (f", {ahead} waiting ahead of yours." if ahead else "."), icon=":material/hourglass_top:")
     elif snap.state == FAILED:
         st.error(snap.error)
     elif snap.state in (DONE, STOPPED):

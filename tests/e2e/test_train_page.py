@@ -101,3 +101,26 @@ def test_a_second_session_waits_for_the_slot_with_a_message(browser, app_url):
     finally:
         first.close()
         second.close()
+
+
+def test_a_job_whose_session_goes_away_is_stopped_and_frees_the_slot(browser, app_url):
+    gone = browser.new_page()
+    open_train_page(gone, app_url)
+    box = gone.get_by_role("spinbutton", name="Batch size")
+    box.fill("4")  # ~0.3 s an epoch: ten minutes for the run if nothing stopped it
+    box.press("Enter")
+    expect(box).to_have_value("4")
+    start_training(gone, 2000)
+    epochs_drawn_between(gone, 0, 2000)
+    gone.close()  # the browser session ends; its job must not keep the only slot
+    page = browser.new_page()
+    try:
+        open_train_page(page, app_url)
+        start_training(page, 2000)
+        # Running long before the orphan's ten minutes are up: it was stopped once its session
+        # had been gone for the grace period (10 s, which covers a brief reconnect).
+        expect(page.get_by_test_id("stProgress")).to_contain_text("/2000", timeout=45_000)
+        page.get_by_role("button", name="Stop", exact=True).click()
+        expect(page.get_by_text("Stopped (stopped by the user)")).to_be_visible(timeout=15_000)
+    finally:
+        page.close()
