@@ -61,6 +61,7 @@ def test_stop_a_long_run_see_the_confusion_matrix_save_it_and_use_it_on_the_draw
 
     stop = page.get_by_role("button", name="Stop", exact=True)
     expect(stop).to_be_visible(timeout=15_000)  # still training, still this session's job
+    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("2000")  # the controls kept their values
     stop.click()
     expect(page.get_by_text(re.compile(r"Stopped \(stopped by the user\): \d+ of 2000 epochs"))).to_be_visible(timeout=15_000)
     expect(page.get_by_text("Confusion matrix")).to_be_visible()
