@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from digitlab.database import open_db
 from digitlab.train import EpochMetrics, TrainConfig, run_info
 
 PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
 DB_NAME = "runs.sqlite"
 SOURCES = ("cli", "ui", "sweep")
-BUSY_TIMEOUT_S = 30.0
 SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -72,24 +72,7 @@ def runs_path() -> Path:
 
 def connect(path: Path | None = None) -> sqlite3.Connection:
     """An open connection with WAL, a busy timeout and the schema in place."""
-    path = Path(path or runs_path())
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
-    except (OSError, sqlite3.Error) as exc:
-        raise RunsError(f"cannot open the run history at {path}: {exc}") from exc
-    try:
-        # WAL is a property of the file: set once, it stays. Readers never block the writer.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            with conn:
-                conn.execute(SCHEMA)
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise RunsError(f"{path} is not a usable run-history database ({exc}); move it aside to start afresh") from exc
-    return conn
+    return open_db(Path(path or runs_path()), SCHEMA, SCHEMA_VERSION, "run-history", RunsError)
 
 
 def record_run(config: TrainConfig, history: list[EpochMetrics], *, test_accuracy: float | None = None,
