@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -143,6 +144,7 @@ class TrainingJob:
         self._error: str | None = None
         self._evaluation: Evaluation | None = None
         self.stop_reason: str | None = None
+        self.run_id: int | None = None  # its row in the run history, once recorded
         self.model = None  # the MLP being trained; read it only once the job is finished
         self.x_test: np.ndarray | None = None
         self.y_test: np.ndarray | None = None
@@ -200,6 +202,7 @@ class TrainingJob:
                 self._history.append(metrics)
             self._should_stop()  # sets the stop event when the owner has gone
         evaluation = evaluate(model, splits.x_test, splits.y_test)
+        self.run_id = _record(self.config, list(self._history), evaluation.accuracy)
         with self._lock:
             self._evaluation = evaluation
         last = self._history[-1] if self._history else None
@@ -220,3 +223,15 @@ class TrainingJob:
                 if time.monotonic() - self._gone_since >= self._grace:
                     self.stop("its browser session ended")
         return self._stop.is_set()
+
+
+def _record(config: TrainConfig, history: list[EpochMetrics], test_accuracy: float) -> int | None:
+    """Add the run to the run history (Explore page, `python -m digitlab runs`); a history that
+    cannot be written costs the run nothing."""
+    from digitlab.runs import RunsError, record_run
+
+    try:
+        return record_run(config, history, test_accuracy=test_accuracy, source="ui")
+    except RunsError as exc:
+        print(f"warning: run not recorded in the history: {exc}", file=sys.stderr)
+        return None

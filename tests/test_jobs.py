@@ -35,6 +35,11 @@ def test_a_job_trains_exactly_like_fit_and_evaluates_on_the_test_set():
     assert snap.evaluation.accuracy == evaluate(model, splits.x_test, splits.y_test).accuracy
     info = job.info()
     assert info["metrics"]["test_accuracy"] == snap.evaluation.accuracy and len(info["history"]) == 3
+    from digitlab.runs import get_run  # every finished run lands in the run history
+
+    recorded = get_run(job.run_id)
+    assert recorded.source == "ui" and recorded.config == SMALL and len(recorded.history) == 3
+    assert recorded.test_accuracy == snap.evaluation.accuracy
 
 
 def test_progress_is_visible_while_training_and_stop_ends_it_within_a_batch():

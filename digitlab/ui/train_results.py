@@ -11,6 +11,7 @@ import streamlit as st
 
 from digitlab import plots
 from digitlab.jobs import TrainingJob
+from digitlab import runs
 from digitlab.store import DEFAULT_NAME, ModelError, check_name, models_dir, save_model
 from digitlab.ui.keys import MODEL_KEY
 from digitlab.ui.resources import catalogue, get_model, model_catalogue
@@ -85,6 +86,11 @@ def save_panel(job: TrainingJob) -> None:
         else:
             model_catalogue.clear()  # the Draw page's picker lists it at once
             saved[job.id] = name
+            if job.run_id is not None:
+                try:
+                    runs.set_model_name(job.run_id, name)
+                except runs.RunsError:
+                    pass  # the model is saved; only its note in the run history is missing
     if job.id in saved:
         _use_it(saved[job.id])
 
@@ -115,21 +121,25 @@ def _use_it(name: str) -> None:
 
 def compare(jobs: list[TrainingJob]) -> None:
     """Overlay the curves of this session's finished runs and of saved models, with a table."""
-    runs = {job.label: _job_row(job) for job in jobs if job.snapshot().finished and job.snapshot().history}
+    mine = [job for job in jobs if job.snapshot().finished and job.snapshot().history]
+    session_runs = {job.label: _job_row(job) for job in mine}
     saved = {f"saved: {row['name']}": row["name"] for row in catalogue()[0]}
-    if not runs and not saved:
+    history = _history_rows(skip={job.run_id for job in mine})
+    if not session_runs and not saved and not history:
         return
     st.markdown("#### Compare runs")
     key = "train_compare"
-    options = list(runs) + list(saved)
+    runs_by_label = {**session_runs, **history}
+    options = list(session_runs) + list(saved) + list(history)
     # Newly finished runs join the selection; the user's own choices otherwise stand.
     seen = st.session_state.setdefault("train_compare_seen", set())
-    fresh = [label for label in runs if label not in seen]
+    fresh = [label for label in session_runs if label not in seen]
     seen.update(fresh)
     st.session_state[key] = [c for c in st.session_state.get(key, []) if c in options] + fresh
     chosen = st.multiselect("Runs and saved models", options, key=key,
-                            help="This session's runs, and every saved model that recorded its training history.")
-    rows = [runs[c] if c in runs else _saved_row(c, saved[c]) for c in chosen]
+                            help="This session's runs, every saved model that recorded its training history, and "
+                                 "the run history (runs from the command line, sweeps and other sessions).")
+    rows = [runs_by_label[c] if c in runs_by_label else _saved_row(c, saved[c]) for c in chosen]
     rows = [r for r in rows if r is not None]
     if not rows:
         st.caption("Pick runs above to overlay their curves.")
@@ -152,6 +162,21 @@ def _job_row(job: TrainingJob) -> dict:
     snap = job.snapshot()
     acc = snap.evaluation.accuracy if snap.evaluation else None
     return _summary(job.label, job.config.to_dict(), list(snap.history), acc)
+
+
+def _history_rows(skip: set, limit: int = 30) -> dict[str, dict]:
+    """The newest recorded runs (digitlab.runs), labelled 'history #id', except this session's own."""
+    try:
+        recorded, _broken = runs.list_runs(limit=limit)
+    except runs.RunsError:
+        return {}
+    out = {}
+    for run in recorded:
+        if run.id in skip or not run.history:
+            continue
+        label = f"history #{run.id} ({run.source}{', ' + run.model_name if run.model_name else ''}, {run.created[:16]})"
+        out[label] = _summary(label, run.config.to_dict(), run.history, run.test_accuracy)
+    return out
 
 
 def _saved_row(label: str, name: str) -> dict | None:
