@@ -14,12 +14,15 @@ digitlab.sweep_runner, rather than in its own server, whose __main__ is app.py.)
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
 import signal
+import sys
 import threading
 import time
+import types
 import warnings
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -234,8 +237,9 @@ def _run_workers(study: optuna.Study, config: SweepConfig, stop: threading.Event
     procs = [ctx.Process(target=_worker, daemon=True, name=f"digitlab-sweep-{i}",
                          args=(replace(config, storage=storage_spec(config.storage)), study.study_name, config.seed + seed_offset + 7919 * (i + 1),
                                tickets, deadline, worker_stop, finished)) for i in range(config.jobs)]
-    for p in procs:
-        p.start()
+    with _no_main_module():
+        for p in procs:
+            p.start()
     try:
         while any(p.is_alive() for p in procs):
             if stop.is_set():
@@ -254,6 +258,22 @@ def _run_workers(study: optuna.Study, config: SweepConfig, stop: threading.Event
     crashed = [p.exitcode for p in procs if p.exitcode]
     if crashed:
         raise SweepError(f"{len(crashed)} sweep worker(s) crashed (exit codes {crashed}); see the messages above")
+
+
+@contextlib.contextmanager
+def _no_main_module():
+    """Start workers without re-running the parent's __main__ in them. multiprocessing re-imports
+    the parent's main script in every spawned/forkserver child; when this process has run a
+    Streamlit script (the app, or AppTest in the test suite) __main__ points at app.py, and
+    importing that outside a running app fails. The workers need nothing from __main__: their
+    target lives in this module."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _context():
