@@ -18,6 +18,7 @@ from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
 from digitlab.ui.network import inside_panel
 from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
 
+TRUTH_KEY = "truth_label"
 UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and name the runner-up
 PLOTLY_CONFIG = {"displayModeBar": False}
 
@@ -73,9 +74,12 @@ def keep_form(pre: Preprocessed, probs: np.ndarray, strokes: dict | None, model_
     score models and (on the Train page) teach them this person's handwriting."""
     guess = int(np.argmax(probs))
     with st.container(border=True):
-        # A key per drawing, so the label starts at the new guess whenever the drawing changes.
-        key = f"truth_{hash(pre.grid.tobytes())}"
-        truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), default=guess, key=key,
+        # One widget for every drawing (a new one per stroke would cost the browser a remount);
+        # its value starts at the new guess whenever the drawing changes.
+        drawing_id = hash(pre.grid.tobytes())
+        if st.session_state.get("_truth_for") != drawing_id:
+            st.session_state["_truth_for"], st.session_state[TRUTH_KEY] = drawing_id, guess
+        truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), key=TRUTH_KEY,
                                      help="Confirm or correct the label, then keep the drawing in My drawings.")
         if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=truth is None, key="keep_drawing"):
             try:
@@ -133,10 +137,9 @@ def show_steps(pre: Preprocessed | None) -> None:
     fig = _session_figure("_fig_grid", lambda: plots.input_heatmap(np.zeros((8, 8)), height=200))
     st.plotly_chart(plots.set_grid(fig, pre.grid), key="grid_chart", config=PLOTLY_CONFIG)
     st.caption("The 8×8 input: ink pixels per 4×4 block, 0–16 (hover a cell).")
-    crop_col, box_col = st.columns(2)
-    crop, box = _crop_preview(pre.crop), plots.upscale(pre.bitmap, 96)
-    crop_col.image(crop, width=crop.shape[1], caption="1 · your ink, cropped")
-    box_col.image(box, width=box.shape[1], caption="2 · fitted into the 32×32 box")
+    # Both steps in one picture: one image for the browser to fetch per stroke, not two.
+    steps = np.hstack([_crop_preview(pre.crop), np.full((96, 24), 255, np.uint8), plots.upscale(pre.bitmap, 96)])
+    st.image(steps, width=steps.shape[1], caption="your ink, cropped → fitted into the 32×32 box")
 
 
 def _crop_preview(crop: np.ndarray, size: int = 96) -> np.ndarray:
