@@ -61,3 +61,19 @@ def test_an_unsure_model_names_the_runner_up(models_tmp):
     assert not at.exception
     assert at.warning and "unsure" in at.warning[0].value and "might also be" in at.warning[0].value
     assert at.metric[0].value in list("0123456789")
+
+
+def test_a_broken_model_file_never_stops_the_app(models_tmp):
+    import shutil
+
+    from digitlab.store import PROJECT_MODELS
+
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(PROJECT_MODELS / f"default{suffix}", models_tmp / f"default{suffix}")
+    (models_tmp / "broken.safetensors").write_bytes(b"\x80\x04 not a model at all")
+    (models_tmp / "half.safetensors").write_bytes((models_tmp / "default.safetensors").read_bytes()[:5000])
+    at = run(render([[(140, 40), (140, 240)]]))
+    assert not at.exception
+    assert at.metric[0].value == "1"
+    skipped = " ".join(c.value for c in at.caption)
+    assert "broken.safetensors" in skipped and "half.safetensors" in skipped
