@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -100,14 +101,31 @@ def test_worker_pool_runs_exactly_the_budget_on_sqlite(tmp_path):
 
 def test_stop_ends_a_parallel_sweep_promptly_and_leaves_no_trial_running(tmp_path):
     config = SweepConfig(base=TrainConfig(epochs=200), trials=40, jobs=2, study="stopme", pruner="none",
-                         storage=f"sqlite:///{tmp_path / 'stop.db'}", space=SearchSpace(batch_size=(16,)))
+                         storage=f"journal:{tmp_path / 'stop.log'}", space=SearchSpace(batch_size=(16,)))
     stop = threading.Event()
-    timer = threading.Timer(8.0, stop.set)  # long enough for the workers to be mid-trial
-    timer.start()
+
+    def stop_mid_trial():
+        """Press Stop once a worker is inside a trial (it has reported epochs), not at a fixed time.
+        (A journal file, not SQLite, so that polling it can't race the sweep creating its tables.)"""
+        deadline = time.monotonic() + 120
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                running = [t for t in load_study("stopme", config.storage).get_trials(deepcopy=False)
+                           if t.state == TrialState.RUNNING and len(t.intermediate_values) >= 2]
+            except (SweepError, KeyError, ValueError):  # the study is not created yet
+                running = []
+            if running:
+                break
+            time.sleep(0.2)
+        stop.set()
+
+    watcher = threading.Thread(target=stop_mid_trial, daemon=True)
+    watcher.start()
     try:
         last = list(run_sweep(config, stop))[-1]
     finally:
-        timer.cancel()
+        stop.set()
+        watcher.join(5)
     assert last.stopped and last.finished < 40
     trials = load_study("stopme", config.storage).get_trials()
     assert trials and all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
