@@ -137,13 +137,10 @@ def cmd_train(args) -> int:
         print(f"saved {path} (+ .json)")
     else:
         print("not saved (pass --out NAME to keep it)", file=sys.stderr)
-    from digitlab.runs import RunsError, record_run
+    from digitlab.runs import record_run_safely
 
-    try:  # the run history is a convenience: failing to write it must not fail a finished training
-        run_id = record_run(config, history, test_accuracy=result.accuracy, model_name=args.out, source="cli")
-        print(f"recorded as run {run_id} (python -m digitlab runs)", file=sys.stderr)
-    except RunsError as exc:
-        print(f"warning: run not recorded: {exc}", file=sys.stderr)
+    run_id, warning = record_run_safely(config, history, test_accuracy=result.accuracy, model_name=args.out, source="cli")
+    print(f"warning: {warning}" if warning else f"recorded as run {run_id} (python -m digitlab runs)", file=sys.stderr)
     return 0
 
 

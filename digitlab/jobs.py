@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from digitlab.evaluate import Evaluation, evaluate
+from digitlab.runs import record_run_safely
 from digitlab.train import EpochMetrics, TrainConfig, fit, prepare, run_info
 
 WAITING, RUNNING, DONE, STOPPED, FAILED = "waiting", "running", "done", "stopped", "failed"
@@ -202,7 +203,11 @@ class TrainingJob:
                 self._history.append(metrics)
             self._should_stop()  # sets the stop event when the owner has gone
         evaluation = evaluate(model, splits.x_test, splits.y_test)
-        self.run_id = _record(self.config, list(self._history), evaluation.accuracy)
+        # Into the run history (Explore page, `python -m digitlab runs`); a failed write costs the run nothing.
+        self.run_id, warning = record_run_safely(self.config, list(self._history), test_accuracy=evaluation.accuracy,
+                                                 source="ui")
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
         with self._lock:
             self._evaluation = evaluation
         last = self._history[-1] if self._history else None
@@ -223,15 +228,3 @@ class TrainingJob:
                 if time.monotonic() - self._gone_since >= self._grace:
                     self.stop("its browser session ended")
         return self._stop.is_set()
-
-
-def _record(config: TrainConfig, history: list[EpochMetrics], test_accuracy: float) -> int | None:
-    """Add the run to the run history (Explore page, `python -m digitlab runs`); a history that
-    cannot be written costs the run nothing."""
-    from digitlab.runs import RunsError, record_run
-
-    try:
-        return record_run(config, history, test_accuracy=test_accuracy, source="ui")
-    except RunsError as exc:
-        print(f"warning: run not recorded in the history: {exc}", file=sys.stderr)
-        return None

@@ -94,6 +94,15 @@ def record_run(config: TrainConfig, history: list[EpochMetrics], *, test_accurac
         raise RunsError(f"could not record the run: {exc}") from exc
 
 
+def record_run_safely(config: TrainConfig, history: list[EpochMetrics], **kwargs) -> tuple[int | None, str | None]:
+    """record_run for callers whose training is already done: the history is a convenience, so
+    failing to write it must not fail the run. Returns (run id, None) or (None, why not)."""
+    try:
+        return record_run(config, history, **kwargs), None
+    except RunsError as exc:
+        return None, f"run not recorded in the history: {exc}"
+
+
 def set_model_name(run_id: int, model_name: str | None, path: Path | None = None) -> None:
     """Name the model a recorded run was saved as (the app records a run when training ends and
     the user may save it afterwards)."""

@@ -70,7 +70,7 @@ def train_best(study: optuna.Study, name: str, *, overwrite: bool = False, stop=
                on_epoch: Callable[[EpochMetrics], None] | None = None, source: str = "sweep") -> BestModel:
     """Train the best trial's config on the whole training split, save it as `name`, record the run."""
     from digitlab.evaluate import evaluate
-    from digitlab.runs import RunsError, record_run
+    from digitlab.runs import record_run_safely
     from digitlab.store import ModelError, check_name, models_dir, save_model
 
     check_name(name)  # fail before training, not after
@@ -86,9 +86,6 @@ def train_best(study: optuna.Study, name: str, *, overwrite: bool = False, stop=
     accuracy = evaluate(model, splits.x_test, splits.y_test).accuracy
     origin = {"study": study.study_name, "trial": trial.number, "val_accuracy": trial.value}
     path = save_model(model, name, {**run_info(config, history, accuracy), "sweep": origin}, overwrite=overwrite)
-    try:
-        run_id, warning = record_run(config, history, test_accuracy=accuracy, model_name=name, source=source,
-                                     extra={"sweep": origin}), None
-    except RunsError as exc:
-        run_id, warning = None, f"model saved, but the run history was not updated: {exc}"
-    return BestModel(path, run_id, accuracy, config, trial.number, warning)
+    run_id, warning = record_run_safely(config, history, test_accuracy=accuracy, model_name=name, source=source,
+                                        extra={"sweep": origin})
+    return BestModel(path, run_id, accuracy, config, trial.number, warning and f"model saved, but {warning}")
