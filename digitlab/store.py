@@ -63,12 +63,18 @@ def check_name(name: str) -> str:
     return name
 
 
-def save_model(model: MLP, name: str, info: dict, *, directory: Path | None = None, overwrite: bool = False,
-               allow_default: bool = False) -> Path:
-    """Write NAME.safetensors + NAME.json atomically; refuses to overwrite unless asked."""
+def check_save_name(name: str, *, allow_default: bool = False) -> str:
+    """check_name, and the shipped default is not a name to save over unless explicitly allowed."""
     check_name(name)
     if name == DEFAULT_NAME and not allow_default:
         raise ModelError("'default' is the shipped model; save under another name")
+    return name
+
+
+def save_model(model: MLP, name: str, info: dict, *, directory: Path | None = None, overwrite: bool = False,
+               allow_default: bool = False) -> Path:
+    """Write NAME.safetensors + NAME.json atomically; refuses to overwrite unless asked."""
+    check_save_name(name, allow_default=allow_default)
     directory = Path(directory or models_dir())
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.safetensors"

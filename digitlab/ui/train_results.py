@@ -12,7 +12,7 @@ import streamlit as st
 from digitlab import plots
 from digitlab.jobs import TrainingJob
 from digitlab import runs
-from digitlab.store import DEFAULT_NAME, ModelError, check_name, models_dir, save_model
+from digitlab.store import ModelError, check_save_name, models_dir, save_model
 from digitlab.ui.keys import MODEL_KEY
 from digitlab.ui.resources import catalogue, get_model, model_catalogue
 
@@ -98,10 +98,8 @@ def save_panel(job: TrainingJob) -> None:
 def _name_problem(name: str) -> str | None:
     if not name:
         return None
-    if name == DEFAULT_NAME:
-        return "'default' is the shipped model; save under another name."
     try:
-        check_name(name)
+        check_save_name(name)
     except ModelError as exc:
         return str(exc)
     return None
