@@ -25,8 +25,10 @@ LR_CHOICES = [float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 2, 5)] + [10.
 PRESET_KEY = "train_preset"
 PRESET_TEXT = {
     "seed": "The project's starting point: a 128-64 ReLU network, Adam, 10 epochs. Trains in about a second.",
-    "default": "How the shipped model was made: 256-128, dropout, AdamW with cosine decay, augmentation, "
-               "100 epochs, no validation split. About ten seconds.",
+    # Written from the preset itself, so it cannot drift from how models/default is really made.
+    "default": "How the shipped model was made: {hidden}, dropout {dropout}, {optimizer} with {schedule} decay, "
+               "augmentation {augment}, {epochs} epochs, no validation split. About half a minute.".format(
+                   **{**PRESETS["default"].to_dict(), "hidden": "-".join(map(str, PRESETS["default"].hidden))}),
     "diverge": "A learning rate of 1.0, far too large: watch the loss jump around and the accuracy stay "
                "near chance (10%).",
 }
