@@ -61,11 +61,14 @@ def _connect(path: Path | None) -> sqlite3.Connection:
     return open_db(Path(path or drawings_path()), SCHEMA, SCHEMA_VERSION, "drawings", DrawingsError)
 
 
+def _is_digit(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= value <= 9
+
+
 def _check(label, grid, prediction) -> tuple[int, str, int | None]:
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label <= 9:
+    if not _is_digit(label):
         raise DrawingsError(f"label must be a digit 0-9, got {label!r}")
-    if prediction is not None and (isinstance(prediction, bool) or not isinstance(prediction, (int, np.integer))
-                                   or not 0 <= prediction <= 9):
+    if prediction is not None and not _is_digit(prediction):
         raise DrawingsError(f"prediction must be a digit 0-9 or empty, got {prediction!r}")
     try:
         arr = np.asarray(grid, dtype=float).reshape(64)
