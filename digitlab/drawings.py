@@ -119,7 +119,11 @@ def delete(ids, path: Path | None = None) -> int:
 
 def as_arrays(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """All kept drawings as model inputs (N, 64) float32 and labels (N,), for training or scoring."""
-    kept = list_drawings(path=path)
+    return to_arrays(list_drawings(path=path))
+
+
+def to_arrays(kept: list[Drawing]) -> tuple[np.ndarray, np.ndarray]:
+    """Drawings as model inputs (N, 64) float32 and labels (N,)."""
     if not kept:
         return np.zeros((0, 64), np.float32), np.zeros(0, np.int64)
     return (np.stack([d.grid.reshape(64) for d in kept]).astype(np.float32), np.array([d.label for d in kept], np.int64))

@@ -38,8 +38,7 @@ def score_panel(kept: list[drawings.Drawing]) -> None:
         loaded = get_model(name)
     except (OSError, ValueError):
         loaded = get_model(DEFAULT_NAME)
-    x = np.stack([d.grid.reshape(64) for d in kept]).astype(np.float32)
-    y = np.array([d.label for d in kept])
+    x, y = drawings.to_arrays(kept)
     result = evaluate(loaded.model, x, y)
     left, right = st.columns([1, 2], gap="large")
     with left:
