@@ -76,7 +76,7 @@ def upscale(image: np.ndarray, size: int) -> np.ndarray:
 def set_probabilities(fig: go.Figure, probs: np.ndarray) -> go.Figure:
     """Update a probability_bars figure in place (cheaper than building a new one per stroke)."""
     probs = np.asarray(probs, dtype=float).reshape(10)
-    winner = int(probs.argmax())
+    winner = int(probs.argmax()) if probs.any() else None  # all zero (blank canvas): no winner
     with fig.batch_update():
         bar = fig.data[0]
         bar.y = probs

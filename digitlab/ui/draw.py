@@ -58,32 +58,36 @@ def drawing_panel() -> None:
     except ValueError as exc:  # a canvas image we cannot read: say so, keep the page alive
         st.error(f"Could not read the drawing: {exc}")
         pre = None
-    drawn = pre is not None and not pre.empty
-    probs = predict_proba(loaded.model, pre.features) if drawn else None
+    drawn = pre if pre is not None and not pre.empty else None
+    probs = predict_proba(loaded.model, drawn.features) if drawn else None
+    # Blank or drawn, the page keeps the same elements (empty charts, a disabled form): a stroke
+    # or a clear then updates them in place instead of tearing down and re-creating Plotly charts,
+    # which is most of what a stroke costs the browser (benchmarks/load.py).
     with result_col:
         show_prediction(probs)
-        if drawn:
-            keep_form(pre, probs, canvas.json_data, loaded.name)
+        keep_form(drawn, probs, canvas.json_data, loaded.name)
     with steps_col:
-        show_steps(pre if drawn else None)
-    inside_panel(loaded.model, pre.features if drawn else None)  # behind its own toggle (issue 7)
+        show_steps(drawn)
+    inside_panel(loaded.model, drawn.features if drawn else None)  # behind its own toggle (issue 7)
 
 
-def keep_form(pre: Preprocessed, probs: np.ndarray, strokes: dict | None, model_name: str) -> None:
+def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict | None, model_name: str) -> None:
     """Confirm or correct the label and keep the drawing: it goes to My drawings, where it can
-    score models and (on the Train page) teach them this person's handwriting."""
-    guess = int(np.argmax(probs))
+    score models and (on the Train page) teach them this person's handwriting. Disabled while
+    the canvas is blank."""
     with st.container(border=True):
         # One widget for every drawing (a new one per stroke would cost the browser a remount);
         # its value starts at the new guess whenever the drawing changes.
-        drawing_id = hash(pre.grid.tobytes())
+        drawing_id = hash(pre.grid.tobytes()) if pre is not None else None
         if st.session_state.get("_truth_for") != drawing_id:
+            guess = int(np.argmax(probs)) if probs is not None else None
             st.session_state["_truth_for"], st.session_state[TRUTH_KEY] = drawing_id, guess
-        truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), key=TRUTH_KEY,
+        truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), key=TRUTH_KEY, disabled=pre is None,
                                      help="Confirm or correct the label, then keep the drawing in My drawings.")
-        if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=truth is None, key="keep_drawing"):
+        if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=pre is None or truth is None,
+                     key="keep_drawing"):
             try:
-                drawings.add(int(truth), pre.grid, strokes=strokes, prediction=guess, model=model_name)
+                drawings.add(int(truth), pre.grid, strokes=strokes, prediction=int(np.argmax(probs)), model=model_name)
             except drawings.DrawingsError as exc:
                 st.error(f"Could not keep the drawing: {exc}")
             else:
@@ -116,29 +120,33 @@ def _model_label(row: dict) -> str:
 
 
 def show_prediction(probs: np.ndarray | None) -> None:
+    fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225))
     if probs is None:
         st.metric("Prediction", "—")
         st.info("Draw a digit in the box to see what the network thinks it is.")
-        return
-    order = np.argsort(probs)[::-1]
-    best, runner = int(order[0]), int(order[1])
-    st.metric("Prediction", str(best), delta=f"{probs[best]:.0%} sure", delta_color="off", delta_arrow="off")
-    if probs[best] < UNSURE_BELOW:
-        st.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
-    fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225))
+        probs = np.zeros(10)  # empty bars: the chart stays on the page, ready for the first stroke
+    else:
+        order = np.argsort(probs)[::-1]
+        best, runner = int(order[0]), int(order[1])
+        st.metric("Prediction", str(best), delta=f"{probs[best]:.0%} sure", delta_color="off", delta_arrow="off")
+        message = st.empty()  # holds the chart's place where the blank canvas shows its prompt
+        if probs[best] < UNSURE_BELOW:
+            message.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
     st.plotly_chart(plots.set_probabilities(fig, probs), key="probs_chart", config=PLOTLY_CONFIG)
 
 
 def show_steps(pre: Preprocessed | None) -> None:
     st.markdown("**What the network sees**")
-    if pre is None:
-        st.caption("Your drawing, cropped, fitted into the dataset's 32×32 box, and counted into 8×8 will appear here.")
-        return
     fig = _session_figure("_fig_grid", lambda: plots.input_heatmap(np.zeros((8, 8)), height=200))
-    st.plotly_chart(plots.set_grid(fig, pre.grid), key="grid_chart", config=PLOTLY_CONFIG)
-    st.caption("The 8×8 input: ink pixels per 4×4 block, 0–16 (hover a cell).")
-    # Both steps in one picture: one image for the browser to fetch per stroke, not two.
-    steps = np.hstack([_crop_preview(pre.crop), np.full((96, 24), 255, np.uint8), plots.upscale(pre.bitmap, 96)])
+    st.plotly_chart(plots.set_grid(fig, pre.grid if pre is not None else np.zeros((8, 8))), key="grid_chart",
+                    config=PLOTLY_CONFIG)
+    if pre is None:
+        st.caption("Your drawing, cropped, fitted into the dataset's 32×32 box and counted into 8×8, will appear here.")
+        steps = np.full((96, 2 * 96 + 24), 255, np.uint8)
+    else:
+        st.caption("The 8×8 input: ink pixels per 4×4 block, 0–16 (hover a cell).")
+        # Both steps in one picture: one image for the browser to fetch per stroke, not two.
+        steps = np.hstack([_crop_preview(pre.crop), np.full((96, 24), 255, np.uint8), plots.upscale(pre.bitmap, 96)])
     st.image(steps, width=steps.shape[1], caption="your ink, cropped → fitted into the 32×32 box")
 
 

@@ -14,9 +14,11 @@ PROBS_JS = "document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot'
 
 
 def chart_probabilities(page) -> list[float]:
-    """The y values of the probability bar chart, as Plotly itself decoded and drew them."""
+    """The y values of the probability bar chart, as Plotly itself decoded and drew them, once they
+    are probabilities (the chart shows ten empty bars while the canvas is blank)."""
     handle = page.wait_for_function(
-        f"() => {{ const y = {PROBS_JS}?._fullData?.[0]?.y; return y?.length === 10 ? Array.from(y) : null; }}",
+        f"() => {{ const y = {PROBS_JS}?._fullData?.[0]?.y;"
+        " return y?.length === 10 && Math.abs(y.reduce((a, b) => a + b, 0) - 1) < 1e-3 ? Array.from(y) : null; }",
         timeout=15_000,
     )
     return handle.json_value()
