@@ -108,7 +108,8 @@ async def run(args) -> None:
             wrong: list = []
             solo = await open_draw_page(browser, url)
             await session(solo, 2, wrong)  # warm-up
-            single = await session(solo, args.strokes, wrong)
+            # The single-session p95 is the yardstick: measured on 3x the strokes, so it isn't just a max.
+            single = await session(solo, 3 * args.strokes, wrong)
             pages = [solo] + [await open_draw_page(browser, url) for _ in range(args.sessions - 1)]
             crowd = [t for ts in await asyncio.gather(*(session(pg, args.strokes, wrong, seed=i) for i, pg in enumerate(pages)))
                      for t in ts]
@@ -120,7 +121,7 @@ async def run(args) -> None:
     p1 = summary("1 session drawing", single)
     p10 = summary(f"{args.sessions} sessions drawing at once", crowd)
     pt = summary(f"1 drawing while {args.trainers} sessions train", busy)
-    total = args.strokes * (args.sessions + 2)
+    total = args.strokes * (args.sessions + 4)
     print(f"right predictions: {total - len(wrong)} of {total}" + (f"; wrong or missing: {wrong}" if wrong else ""))
     print(f"p95 ratio {args.sessions} sessions / 1 session: {p10 / p1:.2f}x (goal <= 2x)")
     print(f"p95 ratio while {args.trainers} train / 1 session: {pt / p1:.2f}x")
@@ -131,7 +132,7 @@ async def run(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=10)
-    parser.add_argument("--strokes", type=int, default=8, help="digits each session draws")
+    parser.add_argument("--strokes", type=int, default=12, help="digits each session draws")
     parser.add_argument("--trainers", type=int, default=3)
     parser.add_argument("-v", action="store_true", help="print every latency")
     parser.add_argument("--floor", action="store_true", help="load the bare canvas app instead (a reference)")

@@ -28,8 +28,6 @@ def test_input_heatmap_shows_the_grid_on_the_0_16_scale():
     heat = fig.data[0]
     assert np.array_equal(np.asarray(heat.z), grid) and heat.zmin == 0 and heat.zmax == 16
     assert fig.layout.yaxis.autorange == "reversed", "row 0 at the top, like the image"
-    plots.set_grid(fig, np.zeros((8, 8)))
-    assert np.asarray(fig.data[0].z).sum() == 0
 
 
 def test_upscale_is_nearest_neighbour():
@@ -37,3 +35,37 @@ def test_upscale_is_nearest_neighbour():
     big = plots.upscale(img, 8)
     assert big.shape == (8, 8) and big.dtype == np.uint8
     assert (big[:4, :4] == plots.PAPER).all() and (big[:4, 4:] == 0).all()
+
+
+def test_grid_picture_shades_each_cell_by_its_count():
+    grid = np.zeros((8, 8), np.uint8)
+    grid[2, 5], grid[7, 0] = 16, 4
+    picture = plots.grid_picture(grid, cell=20)
+    assert picture.shape == (161, 161, 3) and picture.dtype == np.uint8
+    corner = lambda r, c: picture[r * 20 + 2, c * 20 + 2]  # a cell's corner: shade, no digit drawn there
+    assert (corner(0, 0) == 255).all(), "0 is white paper"
+    assert corner(2, 5).max() < 50, "16 is full ink"
+    assert 170 < corner(7, 0).mean() < 220, "4 of 16 is a light grey"
+    # The count is written in the cell: the full-ink cell's centre has light (digit) pixels in it.
+    centre = picture[2 * 20 + 4 : 3 * 20 - 3, 5 * 20 + 4 : 6 * 20 - 3]
+    assert centre.max() > 200 and centre.min() < 50
+
+
+def test_grid_picture_refuses_values_off_the_scale():
+    import pytest
+
+    with pytest.raises(ValueError):
+        plots.grid_picture(np.full((8, 8), 17))
+
+
+def test_what_the_network_sees_blank_and_drawn():
+    blank = plots.what_the_network_sees(None, None, None)
+    assert blank.ndim == 3 and (blank == 255).mean() > 0.9, "blank but for the grid's lines"
+    crop = np.ones((40, 10))
+    bitmap = np.zeros((32, 32), np.uint8)
+    bitmap[4:28, 14:18] = 1
+    grid = np.zeros((8, 8), np.uint8)
+    grid[1:7, 3:5] = 12
+    drawn = plots.what_the_network_sees(crop, bitmap, grid)
+    assert drawn.shape == blank.shape, "same size blank or drawn: the page doesn't jump"
+    assert drawn.mean() < blank.mean()

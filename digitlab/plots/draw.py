@@ -83,9 +83,3 @@ def set_probabilities(fig: go.Figure, probs: np.ndarray) -> go.Figure:
         bar.marker.color = [ACCENT if d == winner else MUTED for d in range(10)]
         bar.text = [f"{p:.0%}" if p >= 0.005 else "" for p in probs]
     return fig
-
-
-def set_grid(fig: go.Figure, grid: np.ndarray) -> go.Figure:
-    """Update an input_heatmap figure in place."""
-    fig.data[0].z = np.asarray(grid).reshape(8, 8)
-    return fig

@@ -1,14 +1,14 @@
 """The Draw page: draw a digit, see what the network sees and what it thinks, live.
 
 Everything that depends on the drawing lives in one fragment, so a stroke reruns only that
-fragment: no page rerun, no model reload (cached), and the two Plotly figures are built once per
-session and updated in place.
+fragment: no page rerun, no model reload (cached), the probability chart is built once per session
+and updated in place, and what the network sees is one picture (the 8x8 grid with its counts,
+and the steps that made it), the cheapest thing for a browser to redraw per stroke.
 """
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from digitlab import drawings, plots
@@ -60,34 +60,32 @@ def drawing_panel() -> None:
         pre = None
     drawn = pre if pre is not None and not pre.empty else None
     probs = predict_proba(loaded.model, drawn.features) if drawn else None
-    # Blank or drawn, the page keeps the same elements (empty charts, a disabled form): a stroke
-    # or a clear then updates them in place instead of tearing down and re-creating Plotly charts,
-    # which is most of what a stroke costs the browser (benchmarks/load.py).
+    # A blank canvas (every clear) shows only a prompt: Streamlit re-creates a Plotly chart whenever
+    # its figure changes, the costliest thing a rerun asks of the browser (benchmarks/load.py).
     with result_col:
         show_prediction(probs)
-        keep_form(drawn, probs, canvas.json_data, loaded.name)
+        if drawn:
+            keep_form(drawn, probs, canvas.json_data, loaded.name)
     with steps_col:
         show_steps(drawn)
     inside_panel(loaded.model, drawn.features if drawn else None)  # behind its own toggle (issue 7)
 
 
-def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict | None, model_name: str) -> None:
+def keep_form(pre: Preprocessed, probs: np.ndarray, strokes: dict | None, model_name: str) -> None:
     """Confirm or correct the label and keep the drawing: it goes to My drawings, where it can
-    score models and (on the Train page) teach them this person's handwriting. Disabled while
-    the canvas is blank."""
+    score models and (on the Train page) teach them this person's handwriting."""
+    guess = int(np.argmax(probs))
     with st.container(border=True):
         # One widget for every drawing (a new one per stroke would cost the browser a remount);
         # its value starts at the new guess whenever the drawing changes.
-        drawing_id = hash(pre.grid.tobytes()) if pre is not None else None
+        drawing_id = hash(pre.grid.tobytes())
         if st.session_state.get("_truth_for") != drawing_id:
-            guess = int(np.argmax(probs)) if probs is not None else None
             st.session_state["_truth_for"], st.session_state[TRUTH_KEY] = drawing_id, guess
-        truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), key=TRUTH_KEY, disabled=pre is None,
+        truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), key=TRUTH_KEY,
                                      help="Confirm or correct the label, then keep the drawing in My drawings.")
-        if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=pre is None or truth is None,
-                     key="keep_drawing"):
+        if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=truth is None, key="keep_drawing"):
             try:
-                drawings.add(int(truth), pre.grid, strokes=strokes, prediction=int(np.argmax(probs)), model=model_name)
+                drawings.add(int(truth), pre.grid, strokes=strokes, prediction=guess, model=model_name)
             except drawings.DrawingsError as exc:
                 st.error(f"Could not keep the drawing: {exc}")
             else:
@@ -120,46 +118,27 @@ def _model_label(row: dict) -> str:
 
 
 def show_prediction(probs: np.ndarray | None) -> None:
-    fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225))
     if probs is None:
         st.metric("Prediction", "—")
         st.info("Draw a digit in the box to see what the network thinks it is.")
-        probs = np.zeros(10)  # empty bars: the chart stays on the page, ready for the first stroke
-    else:
-        order = np.argsort(probs)[::-1]
-        best, runner = int(order[0]), int(order[1])
-        st.metric("Prediction", str(best), delta=f"{probs[best]:.0%} sure", delta_color="off", delta_arrow="off")
-        message = st.empty()  # holds the chart's place where the blank canvas shows its prompt
-        if probs[best] < UNSURE_BELOW:
-            message.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
+        return
+    order = np.argsort(probs)[::-1]
+    best, runner = int(order[0]), int(order[1])
+    st.metric("Prediction", str(best), delta=f"{probs[best]:.0%} sure", delta_color="off", delta_arrow="off")
+    if probs[best] < UNSURE_BELOW:
+        st.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
+    # Built once per session, updated on the server per stroke (the browser redraws it anyway).
+    fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225))
     st.plotly_chart(plots.set_probabilities(fig, probs), key="probs_chart", config=PLOTLY_CONFIG)
 
 
 def show_steps(pre: Preprocessed | None) -> None:
     st.markdown("**What the network sees**")
-    fig = _session_figure("_fig_grid", lambda: plots.input_heatmap(np.zeros((8, 8)), height=200))
-    st.plotly_chart(plots.set_grid(fig, pre.grid if pre is not None else np.zeros((8, 8))), key="grid_chart",
-                    config=PLOTLY_CONFIG)
-    if pre is None:
-        st.caption("Your drawing, cropped, fitted into the dataset's 32×32 box and counted into 8×8, will appear here.")
-        steps = np.full((96, 2 * 96 + 24), 255, np.uint8)
-    else:
-        st.caption("The 8×8 input: ink pixels per 4×4 block, 0–16 (hover a cell).")
-        # Both steps in one picture: one image for the browser to fetch per stroke, not two.
-        steps = np.hstack([_crop_preview(pre.crop), np.full((96, 24), 255, np.uint8), plots.upscale(pre.bitmap, 96)])
-    st.image(steps, width=steps.shape[1], caption="your ink, cropped → fitted into the 32×32 box")
-
-
-def _crop_preview(crop: np.ndarray, size: int = 96) -> np.ndarray:
-    """The cropped ink on grey paper, scaled into a white size x size square (aspect kept)."""
-    h, w = crop.shape
-    scale = size / max(h, w)
-    width, height = max(1, round(w * scale)), max(1, round(h * scale))
-    img = Image.fromarray((plots.PAPER - crop * plots.PAPER).astype(np.uint8)).resize((width, height), Image.Resampling.BOX)
-    out = np.full((size, size), 255, np.uint8)
-    top, left = (size - height) // 2, (size - width) // 2
-    out[top : top + height, left : left + width] = np.asarray(img)
-    return out
+    picture = plots.what_the_network_sees(*((pre.crop, pre.bitmap, pre.grid) if pre is not None else (None,) * 3))
+    st.image(picture, width=picture.shape[1])
+    st.caption("Top: the 8×8 input, ink pixels per 4×4 block (0–16). Under it, how it was made: your ink, "
+               "cropped → fitted into the dataset's 32×32 box." if pre is not None else
+               "Your drawing, cropped, fitted into the dataset's 32×32 box and counted into 8×8, will appear here.")
 
 
 def _session_figure(key: str, build):
