@@ -58,21 +58,26 @@ def test_diagram_edges_coloured_by_sign_and_thickened_by_size(drawing):
     last = edge_contributions(inside, len(shown) - 2)
     strongest = np.unravel_index(np.abs(last).argmax(), last.shape)
     colour = POSITIVE if last[strongest] >= 0 else NEGATIVE
-    between = [t for t in edges if t.x[0] == len(shown) - 2 and t.line.color == colour]
-    thickest = max(between, key=lambda t: t.line.width)
-    ys = np.asarray(thickest.y, dtype=float).reshape(-1, 3)[:, :2]
+    # Every segment between the last two columns in that colour, as (width, [x0, y0, y1]).
+    segments = [(t.line.width, row) for t in edges if t.line.color == colour
+                for row in np.column_stack([np.asarray(t.x, float).reshape(-1, 3)[:, 0], np.asarray(t.y, float).reshape(-1, 3)[:, :2]])
+                if row[0] == len(shown) - 2]
     y_from = np.linspace(1, 0, len(shown[-2]))[list(shown[-2]).index(strongest[1])]
     y_to = np.linspace(1, 0, 10)[strongest[0]]
-    assert any(np.allclose(row, [y_from, y_to]) for row in ys)
+    widest = max(width for width, _ in segments)
+    assert any(width == widest and np.allclose(row, [len(shown) - 2, y_from, y_to]) for width, row in segments)
 
 
 def test_activation_bars_one_row_per_hidden_layer(drawing):
     inside = look_inside(model_of((6, 4, 3)), drawing)
     fig = plots.activation_bars(inside)
-    assert len(fig.data) == 3
-    for bar, values in zip(fig.data, inside.hidden):
-        np.testing.assert_array_equal(np.asarray(bar.y), values)
-        assert list(bar.marker.color) == [POSITIVE if v >= 0 else NEGATIVE for v in values]
+    assert len(fig.data) == 2 * 3, "an orange (above zero) and a blue (below) part per layer"
+    for k, values in enumerate(inside.hidden):
+        above, below = [t for t in fig.data if t.yaxis == ("y" if k == 0 else f"y{k + 1}")]
+        assert (above.line.color, below.line.color) == (POSITIVE, NEGATIVE)
+        np.testing.assert_array_equal(np.asarray(above.y), np.maximum(values, 0))
+        np.testing.assert_array_equal(np.asarray(below.y), np.minimum(values, 0))
+        np.testing.assert_array_equal(np.asarray(above.customdata), values)  # hover shows the true value
     domains = [fig.layout[f"yaxis{s}"].domain for s in ("", "2", "3")]
     assert all(a[0] > b[1] for a, b in zip(domains, domains[1:])), "layers stacked top to bottom, no overlap"
 

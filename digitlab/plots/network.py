@@ -31,7 +31,9 @@ def _cell(i: int) -> str:
 
 
 def activation_bars(inside: Inside, height_per_layer: int = 120) -> go.Figure:
-    """Every hidden layer's activations, one row of bars per layer, units in index order."""
+    """Every hidden layer's activations, one row per layer, units in index order. Drawn as bars
+    made of two filled step lines per layer (orange above zero, blue below): a few paths for the
+    browser instead of one SVG bar per unit (768 for the default model), redrawn every stroke."""
     fig = go.Figure()
     n = len(inside.hidden)
     gap = 0.12 / max(n - 1, 1) if n > 1 else 0.0
@@ -40,11 +42,12 @@ def activation_bars(inside: Inside, height_per_layer: int = 120) -> go.Figure:
     for k, values in enumerate(inside.hidden):
         suffix = "" if k == 0 else str(k + 1)
         top = 1.0 - k * (row + gap)
-        fig.add_trace(go.Bar(
-            x=np.arange(len(values)), y=values, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
-            marker_color=np.where(values >= 0, POSITIVE, NEGATIVE), marker_line_width=0,
-            hovertemplate=f"layer {k + 1}, unit %{{x}}: %{{y:.3f}}<extra></extra>",
-        ))
+        for part, colour in ((np.maximum(values, 0), POSITIVE), (np.minimum(values, 0), NEGATIVE)):
+            fig.add_trace(go.Scatter(
+                x=np.arange(len(values)), y=part, xaxis=f"x{suffix}", yaxis=f"y{suffix}", mode="lines",
+                line=dict(shape="hvh", width=0.5, color=colour), fill="tozeroy", fillcolor=colour,
+                customdata=values, hovertemplate=f"layer {k + 1}, unit %{{x}}: %{{customdata:.3f}}<extra></extra>",
+            ))
         fig.layout[f"xaxis{suffix}"] = dict(anchor=f"y{suffix}", showticklabels=False, fixedrange=True,
                                             range=[-0.5, len(values) - 0.5])
         fig.layout[f"yaxis{suffix}"] = dict(domain=[max(0.0, top - row), min(1.0, top)], anchor=f"x{suffix}", fixedrange=True,
@@ -54,7 +57,7 @@ def activation_bars(inside: Inside, height_per_layer: int = 120) -> go.Figure:
                                 x=0, xref="paper", y=top, yref="paper", yanchor="bottom", xanchor="left",
                                 showarrow=False, font=dict(size=12)))
     fig.update_layout(height=max(1, n) * height_per_layer + 30, margin=dict(l=10, r=10, t=22, b=5),
-                      showlegend=False, bargap=0.1, annotations=annotations)
+                      showlegend=False, annotations=annotations, hovermode="closest")
     return fig
 
 
@@ -127,9 +130,8 @@ def network_diagram(inside: Inside, top_k: int = 12, height: int = 430) -> go.Fi
     shown = diagram_units(inside, top_k)
     ys = [np.linspace(1, 0, len(s)) if len(s) > 1 else np.array([0.5]) for s in shown]
     fig = go.Figure()
-    for layer in range(len(shown) - 1):
-        contrib = edge_contributions(inside, layer)[np.ix_(shown[layer + 1], shown[layer])]
-        _add_edges(fig, layer, ys[layer], ys[layer + 1], contrib)
+    _add_edges(fig, [(ys[layer], ys[layer + 1], edge_contributions(inside, layer)[np.ix_(shown[layer + 1], shown[layer])])
+                     for layer in range(len(shown) - 1)])
     values = inside.layer_values
     for col, units in enumerate(shown):
         v = values[col][units]
@@ -156,23 +158,30 @@ def network_diagram(inside: Inside, top_k: int = 12, height: int = 430) -> go.Fi
     return fig
 
 
-def _add_edges(fig: go.Figure, layer: int, y_from: np.ndarray, y_to: np.ndarray, contrib: np.ndarray) -> None:
-    """All edges between two columns as at most 2 x EDGE_BINS line traces (sign x width bin)."""
-    strength = np.abs(contrib) / _span(contrib)
-    bins = np.minimum((strength * EDGE_BINS).astype(int), EDGE_BINS - 1)
-    to_idx, from_idx = np.indices(contrib.shape)
-    for positive, colour in ((True, POSITIVE), (False, NEGATIVE)):
-        for b in range(EDGE_BINS):
-            mask = ((contrib >= 0) == positive) & (bins == b)
-            count = int(mask.sum())
-            if not count:
-                continue
-            xs = np.tile([layer, layer + 1, np.nan], count)
-            seg = np.column_stack([y_from[from_idx[mask]], y_to[to_idx[mask]], np.full(count, np.nan)]).ravel()
-            fig.add_trace(go.Scatter(
-                x=xs, y=seg, mode="lines", hoverinfo="skip", name="edges", meta={"edges": count},
-                line=dict(color=colour, width=0.4 + 1.6 * b), opacity=0.25 + 0.2 * b,
-            ))
+def _add_edges(fig: go.Figure, gaps: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """All edges of the diagram as at most 2 x EDGE_BINS line traces (sign x width bin), each
+    spanning every gap between columns: a browser draws a handful of paths, not one per edge.
+    gaps[k] = (y of column k's units, y of column k+1's units, (to, from) contributions)."""
+    segments: dict[tuple[bool, int], list[np.ndarray]] = {}
+    for layer, (y_from, y_to, contrib) in enumerate(gaps):
+        strength = np.abs(contrib) / _span(contrib)  # relative to the strongest edge of this gap
+        bins = np.minimum((strength * EDGE_BINS).astype(int), EDGE_BINS - 1)
+        to_idx, from_idx = np.indices(contrib.shape)
+        for positive in (True, False):
+            for b in range(EDGE_BINS):
+                mask = ((contrib >= 0) == positive) & (bins == b)
+                count = int(mask.sum())
+                if count:  # rows of (x0, y0, x1, y1), turned into NaN-separated segments below
+                    segments.setdefault((positive, b), []).append(np.column_stack([
+                        np.full(count, layer), y_from[from_idx[mask]], np.full(count, layer + 1), y_to[to_idx[mask]]]))
+    for (positive, b), parts in sorted(segments.items()):
+        rows = np.vstack(parts)
+        gap = np.full(len(rows), np.nan)
+        fig.add_trace(go.Scatter(
+            x=np.column_stack([rows[:, 0], rows[:, 2], gap]).ravel(), y=np.column_stack([rows[:, 1], rows[:, 3], gap]).ravel(),
+            mode="lines", hoverinfo="skip", name="edges", meta={"edges": len(rows)},
+            line=dict(color=POSITIVE if positive else NEGATIVE, width=0.4 + 1.6 * b), opacity=0.25 + 0.2 * b,
+        ))
 
 
 def _node_labels(inside: Inside, col: int, units: np.ndarray, last: bool) -> list[str] | None:
