@@ -50,8 +50,9 @@ def test_inside_the_network_renders_for_a_drawing(page, app_url):
     assert len(saliency) == 8 and all(len(r) == 8 for r in saliency)
     assert any(v > 0 for r in saliency for v in r), "some ink pushed for the 0"
 
-    bars = full_data(page, "inside_activations")
-    assert [len(t["y"]) for t in bars] == hidden
+    parts = full_data(page, "inside_activations")  # per layer: the part above zero, then below
+    assert [len(t["y"]) for t in parts] == [w for w in hidden for _ in range(2)]
+    assert any(v > 0 for v in parts[0]["y"]), "some first-layer units fire for the 0"
 
     # What if: put full ink in the middle of the 0 (row 3, column 3 is blank paper in a drawn 0).
     before, after = (t["y"] for t in full_data(page, "inside_probe_bars"))
