@@ -45,7 +45,7 @@ def activation_bars(inside: Inside, height_per_layer: int = 120) -> go.Figure:
         for part, colour in ((np.maximum(values, 0), POSITIVE), (np.minimum(values, 0), NEGATIVE)):
             fig.add_trace(go.Scatter(
                 x=np.arange(len(values)), y=part, xaxis=f"x{suffix}", yaxis=f"y{suffix}", mode="lines",
-                line=dict(shape="hvh", width=0.5, color=colour), fill="tozeroy", fillcolor=colour,
+                line=dict(shape="hvh", width=0, color=colour), fill="tozeroy", fillcolor=colour,
                 customdata=values, hovertemplate=f"layer {k + 1}, unit %{{x}}: %{{customdata:.3f}}<extra></extra>",
             ))
         fig.layout[f"xaxis{suffix}"] = dict(anchor=f"y{suffix}", showticklabels=False, fixedrange=True,
