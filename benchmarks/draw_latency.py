@@ -6,7 +6,7 @@ clears the canvas, draws a "1" in one stroke, and times from the browser's mouse
 moment the metric shows the new value (a MutationObserver in the page, so no polling delay).
 The two apps are interleaved, alternating which goes first. Goal: ratio <= 1.15.
 With --inside the Draw page's "Show inside the network" toggle is on; each trial then also times
-until the panel's last figure (the what-if bars) is on the page, printed as "whole panel".
+until every chart of the panel has been redrawn for the new drawing, printed as "whole panel".
 
     python benchmarks/draw_latency.py [--trials 20] [--inside]
 """
@@ -25,20 +25,25 @@ ARM = """([expected, last]) => {
   window.__latency = null; window.__prediction = null;
   let up = null;
   window.addEventListener('mouseup', () => { up = performance.now(); }, {capture: true, once: true});
+  // `last`: a selector of live charts that must all have been redrawn after the mouseup too.
+  const redrawn = () => !last || ((charts) => charts.length > 0 && charts.every(d => Number(d.dataset.drawnAt) > up))(
+    [...document.querySelectorAll(last)]);
   const check = () => {
     const el = document.querySelector('%s');
-    if (up !== null && el && el.textContent.trim() === expected && window.__prediction === null) {
-      window.__prediction = performance.now() - up;
-    }
-    if (up !== null && el && el.textContent.trim() === expected && (!last || document.querySelector(last))) {
+    const shows = up !== null && el && el.textContent.trim() === expected;
+    if (shows && window.__prediction === null) window.__prediction = performance.now() - up;
+    if (shows && redrawn()) {
       observer.disconnect();
       window.__latency = performance.now() - up;
     }
   };
   const observer = new MutationObserver(check);
-  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true,
+                                   attributes: true, attributeFilter: ['data-drawn-at']});
 }""" % METRIC
-INSIDE_LAST = ".st-key-inside_probe_bars .js-plotly-plot"  # the last figure the inside panel draws
+INSIDE_CHARTS = ("inside_diagram", "inside_saliency", "inside_activations", "inside_weights", "inside_probe_grid",
+                 "inside_probe_bars")
+INSIDE_LAST = ", ".join(f".st-key-{key} .dl-live-chart" for key in INSIDE_CHARTS)  # every chart of the panel
 
 
 def one_trial(page, last: str | None = None) -> tuple[float, float]:

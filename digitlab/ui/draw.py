@@ -15,12 +15,12 @@ from digitlab import drawings, plots
 from digitlab.model import predict_proba
 from digitlab.preprocess import Preprocessed, preprocess
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
+from digitlab.ui.live_chart import live_chart
 from digitlab.ui.network import inside_panel
 from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
 
 TRUTH_KEY = "truth_label"
 UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and name the runner-up
-PLOTLY_CONFIG = {"displayModeBar": False}
 
 
 # Static page styling (no user data): a big prediction digit, room above the canvas's toolbar.
@@ -60,8 +60,6 @@ def drawing_panel() -> None:
         pre = None
     drawn = pre if pre is not None and not pre.empty else None
     probs = predict_proba(loaded.model, drawn.features) if drawn else None
-    # A blank canvas (every clear) shows only a prompt: Streamlit re-creates a Plotly chart whenever
-    # its figure changes, the costliest thing a rerun asks of the browser (benchmarks/load.py).
     with result_col:
         show_prediction(probs)
         if drawn:
@@ -121,15 +119,16 @@ def show_prediction(probs: np.ndarray | None) -> None:
     if probs is None:
         st.metric("Prediction", "—")
         st.info("Draw a digit in the box to see what the network thinks it is.")
-        return
-    order = np.argsort(probs)[::-1]
-    best, runner = int(order[0]), int(order[1])
-    st.metric("Prediction", str(best), delta=f"{probs[best]:.0%} sure", delta_color="off", delta_arrow="off")
-    if probs[best] < UNSURE_BELOW:
-        st.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
-    # Built once per session, updated on the server per stroke (the browser redraws it anyway).
+    else:
+        order = np.argsort(probs)[::-1]
+        best, runner = int(order[0]), int(order[1])
+        st.metric("Prediction", str(best), delta=f"{probs[best]:.0%} sure", delta_color="off", delta_arrow="off")
+        message = st.empty()  # in the prompt's place, so the chart below keeps its place (and its plot)
+        if probs[best] < UNSURE_BELOW:
+            message.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
+    # Always there (ten empty bars on a blank canvas): a stroke or a clear only redraws its bars.
     fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225))
-    st.plotly_chart(plots.set_probabilities(fig, probs), key="probs_chart", config=PLOTLY_CONFIG)
+    live_chart(plots.set_probabilities(fig, np.zeros(10) if probs is None else probs), key="probs_chart")
 
 
 def show_steps(pre: Preprocessed | None) -> None:

@@ -3,7 +3,8 @@
 Called from inside the Draw page's fragment, so it updates with every stroke. Everything sits
 behind a toggle: with it off this costs one widget, so the page keeps its latency goal; with it on,
 one forward + backward pass (digitlab.inspect) feeds all the figures, and the what-if probe is
-one more batched forward pass.
+one more batched forward pass. The figures are live charts (digitlab.ui.live_chart): a stroke
+redraws them in place, and a blank canvas shows the same views for blank paper, so they stay put.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import streamlit as st
 from digitlab import plots
 from digitlab.inspect import Inside, look_inside, probe
 from digitlab.model import MLP
+from digitlab.ui.live_chart import live_chart
 
-PLOTLY_CONFIG = {"displayModeBar": False}
 TOP_K = 12  # units per column in the diagram for wide layers
 WEIGHT_TILES = 16  # first-layer weight images shown
 SALIENCY_KINDS = {
@@ -29,9 +30,12 @@ def inside_panel(model: MLP, features: np.ndarray | None) -> None:
                      help="Activations, weights, saliency, a network diagram and a what-if probe for your drawing."):
         return
     st.markdown("#### Inside the network")
-    if features is None:
-        st.info("Draw a digit to see how each layer of the network responds to it.")
-        return
+    if features is None:  # the same views for blank paper: the charts stay put and just redraw
+        st.info("Nothing drawn yet: this is how the network responds to a blank canvas. Draw a digit to see "
+                "how each layer responds to it.")
+        features = np.zeros(64, np.float32)
+    else:
+        st.empty()  # in the blank canvas's note's place, so the charts below keep theirs
     inside = look_inside(model, features)
     diagram_col, saliency_col = st.columns([2.0, 1.0], gap="medium")
     with diagram_col:
@@ -41,7 +45,7 @@ def inside_panel(model: MLP, features: np.ndarray | None) -> None:
     act_col, weight_col = st.columns(2, gap="medium")
     with act_col:
         st.markdown("**Hidden-layer activations**")
-        st.plotly_chart(plots.activation_bars(inside), key="inside_activations", config=PLOTLY_CONFIG)
+        live_chart(plots.activation_bars(inside), key="inside_activations")
         st.caption("Every unit of every hidden layer, in order. Orange bars fire for this drawing; blue are negative.")
     with weight_col:
         show_weights(inside)
@@ -50,7 +54,7 @@ def inside_panel(model: MLP, features: np.ndarray | None) -> None:
 
 def show_diagram(inside: Inside) -> None:
     st.markdown("**The network, for this drawing**")
-    st.plotly_chart(plots.network_diagram(inside, top_k=TOP_K), key="inside_diagram", config=PLOTLY_CONFIG)
+    live_chart(plots.network_diagram(inside, top_k=TOP_K), key="inside_diagram")
     wide = any(len(v) > TOP_K for v in inside.layer_values[:-1])
     st.caption("Each line is a weight × the activation feeding it: orange adds to the next unit, blue subtracts; "
                "thicker means a bigger push. Units are coloured by their value."
@@ -64,7 +68,7 @@ def show_saliency(inside: Inside) -> None:
                     label_visibility="collapsed")
     values = inside.saliency if kind == "input × gradient" else inside.gradient
     fig = plots.saliency_map(values, inside.features, inside.predicted, what="pushed" if kind != "gradient" else "slope")
-    st.plotly_chart(fig, key="inside_saliency", config=PLOTLY_CONFIG)
+    live_chart(fig, key="inside_saliency")
     st.caption(f"{kind.capitalize()} of the score for {inside.predicted}: {SALIENCY_KINDS[kind]}.")
 
 
@@ -72,7 +76,7 @@ def show_weights(inside: Inside) -> None:
     width = len(inside.hidden[0])
     shown = min(WEIGHT_TILES, width)
     st.markdown("**First-layer weights, most active units first**")
-    st.plotly_chart(plots.weight_images(inside, k=WEIGHT_TILES), key="inside_weights", config=PLOTLY_CONFIG)
+    live_chart(plots.weight_images(inside, k=WEIGHT_TILES), key="inside_weights")
     st.caption(f"Each square is one unit's 64 input weights as an 8×8 image ({shown} of {width} units, "
                "#unit · activation): orange cells excite it, blue inhibit it.")
 
@@ -90,9 +94,9 @@ def show_probe(model: MLP, inside: Inside) -> None:
     changed[cell] = value
     after = probe(model, inside.features, cell, [value])[0]
     with grid_col:
-        st.plotly_chart(plots.probe_grid(changed, cell), key="inside_probe_grid", config=PLOTLY_CONFIG)
+        live_chart(plots.probe_grid(changed, cell), key="inside_probe_grid")
     with bars_col:
-        st.plotly_chart(plots.probe_bars(inside.probs, after), key="inside_probe_bars", config=PLOTLY_CONFIG)
+        live_chart(plots.probe_bars(inside.probs, after), key="inside_probe_bars")
     top, was = int(after.argmax()), inside.predicted
     verdict = f"still a **{top}**" if top == was else f"now a **{top}** instead of a {was}"
     st.caption(f"Cell (row {row}, column {col}) is {inside.features[cell]:.0f} in your drawing; at {value} the "

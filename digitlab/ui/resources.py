@@ -13,10 +13,14 @@ from digitlab.store import DEFAULT_NAME, LoadedModel, ModelError, list_models, l
 @st.cache_resource
 def start_up() -> None:
     """Once per server process: one torch thread (a net this small is fastest so, and it leaves the
-    other core to other sessions), and freeze start-up objects out of the garbage collector's walk."""
+    other core to other sessions), plotly.js where the live charts load it from, and freeze start-up
+    objects out of the garbage collector's walk."""
     import torch
 
+    from digitlab.ui.live_chart import serve_plotly_js
+
     torch.set_num_threads(1)
+    serve_plotly_js()
     gc.freeze()
 
 

@@ -10,7 +10,7 @@ def open_draw_page(page, url):
     wait_idle(page)
 
 
-PROBS_JS = "document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot')"
+PROBS_JS = "document.querySelector('.st-key-probs_chart .js-plotly-plot')"
 
 
 def chart_probabilities(page) -> list[float]:

@@ -30,6 +30,8 @@ def test_inside_the_network_renders_for_a_drawing(page, app_url):
 
     page.get_by_text("Show inside the network").click()
     expect(page.get_by_text("Draw a digit to see how each layer")).to_be_visible(timeout=15_000)
+    # Blank canvas: the same views, for blank paper (they stay on the page and redraw per stroke).
+    expect(page.locator(".st-key-inside_diagram .js-plotly-plot")).to_be_visible(timeout=15_000)
     draw(page, ZERO)
     expect(page.locator(METRIC).first).to_have_text("0", timeout=15_000)
     for key in INSIDE_CHARTS:

@@ -1,0 +1,76 @@
+"""A Plotly chart that is redrawn in place on every stroke, for the Draw page and its inside panel.
+
+st.plotly_chart hashes the figure into the element's id, so a chart whose data changes is torn
+down and built again from scratch on every rerun: the costliest thing a stroke asks of a browser
+(benchmarks/load.py, benchmarks/draw_latency.py). This keyed components-v2 element keeps one chart
+per key and hands each new figure to Plotly.react, which redraws only what changed.
+
+plotly.js is the copy shipped inside the plotly Python package, served from ./static (Streamlit's
+static file serving, see .streamlit/config.toml) and loaded once per browser tab.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import plotly
+import plotly.graph_objects as go
+import streamlit as st
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # next to app.py: Streamlit serves it at app/static/
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+# Streamlit's look for Plotly (its own theme is applied only inside st.plotly_chart).
+_JS = """
+const TEMPLATE = {layout: {
+  font: {family: '"Source Sans Pro", "Source Sans 3", sans-serif', size: 13, color: '#31333F'},
+  paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
+  xaxis: {automargin: true, gridcolor: '#E6EAF1', linecolor: '#D5DAE5', zerolinecolor: '#D5DAE5', tickcolor: '#D5DAE5'},
+  yaxis: {automargin: true, gridcolor: '#E6EAF1', linecolor: '#D5DAE5', zerolinecolor: '#D5DAE5', tickcolor: '#D5DAE5'},
+  hoverlabel: {font: {family: '"Source Sans Pro", sans-serif'}},
+}};
+
+function plotly() {
+  if (!window.__digitlabPlotly) {
+    window.__digitlabPlotly = new Promise((resolve, reject) => {
+      if (window.Plotly) return resolve(window.Plotly);
+      const script = document.createElement('script');
+      script.src = new URL('app/static/plotly.min.js', document.baseURI).href;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => { window.__digitlabPlotly = null; reject(new Error('plotly.js did not load')); };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__digitlabPlotly;
+}
+
+export default function ({ data, parentElement }) {
+  const div = parentElement.querySelector('.dl-live-chart');
+  const figure = JSON.parse(data.figure);
+  figure.layout.template = TEMPLATE;
+  plotly()
+    .then((Plotly) => Plotly.react(div, figure.data, figure.layout, {displayModeBar: false, responsive: true}))
+    .then(() => { div.dataset.drawnAt = String(performance.now()); });  // when it was last redrawn: for benchmarks
+}
+"""
+
+_chart = st.components.v2.component("digitlab.live_chart", html='<div class="dl-live-chart"></div>', js=_JS,
+                                    isolate_styles=False)
+
+
+def serve_plotly_js() -> None:
+    """Put plotly.js where Streamlit serves static files (once per install; not in git)."""
+    target = STATIC_DIR / PLOTLY_JS.name
+    if not target.exists() or target.stat().st_size != PLOTLY_JS.stat().st_size:
+        STATIC_DIR.mkdir(exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(PLOTLY_JS, tmp)
+        tmp.replace(target)  # atomic: a browser never fetches half a file
+
+
+def live_chart(figure: go.Figure, key: str) -> None:
+    """Show `figure`; the element under `key` keeps its chart and redraws it in place next time."""
+    spec = figure.to_plotly_json()
+    spec["layout"] = {k: v for k, v in spec["layout"].items() if k != "template"}  # the page sets the look
+    _chart(key=key, data={"figure": json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder)})

@@ -1,0 +1,34 @@
+"""The live chart's plumbing: plotly.js served from ./static, figures sent without a template."""
+import base64
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+
+from digitlab.ui import live_chart
+
+
+def test_plotly_js_is_copied_once_and_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(live_chart, "STATIC_DIR", tmp_path / "static")
+    live_chart.serve_plotly_js()
+    served = tmp_path / "static" / "plotly.min.js"
+    assert served.read_bytes() == live_chart.PLOTLY_JS.read_bytes()
+    before = served.stat().st_mtime_ns
+    live_chart.serve_plotly_js()  # already there: not copied again
+    assert served.stat().st_mtime_ns == before
+    served.write_bytes(b"truncated")  # a broken copy is replaced
+    live_chart.serve_plotly_js()
+    assert served.stat().st_size == live_chart.PLOTLY_JS.stat().st_size
+
+
+def test_the_figure_goes_out_as_json_without_its_template(monkeypatch):
+    sent = {}
+    monkeypatch.setattr(live_chart, "_chart", lambda **kwargs: sent.update(kwargs))
+    fig = go.Figure(go.Bar(y=np.array([0.25, 0.75]))).update_layout(height=200, template="plotly_dark")
+    live_chart.live_chart(fig, key="k")
+    spec = json.loads(sent["data"]["figure"])
+    assert sent["key"] == "k"
+    y = spec["data"][0]["y"]  # numpy arrays travel as plotly.js typed arrays: base64 + dtype
+    assert np.array_equal(np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]), [0.25, 0.75])
+    assert spec["layout"]["height"] == 200
+    assert "template" not in spec["layout"], "the page gives every live chart the same look"
