@@ -14,12 +14,15 @@ from streamlit_drawable_canvas import st_canvas
 from digitlab import drawings, plots
 from digitlab.model import predict_proba
 from digitlab.preprocess import Preprocessed, preprocess
+from digitlab.store import ModelError
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.network import inside_panel
 from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
 
 TRUTH_KEY = "truth_label"
+INSIDE_KEY = "inside_show"
+COLUMNS = [1.0, 1.25, 1.0]  # canvas | prediction | what the network sees (the toolbar lines up with them)
 UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and name the runner-up
 
 
@@ -37,21 +40,39 @@ def page() -> None:
         "Draw one digit, 0 to 9, in the white box. DigitLab shrinks your drawing to the 8×8 grid of ink "
         "counts the network learned from, and shows how sure it is of every digit as you draw."
     )
+    toolbar()
     drawing_panel()
+
+
+def toolbar() -> None:
+    """Brush, model and the inside-the-network switch: outside the drawing's fragment, so a stroke
+    doesn't redraw them (a change reruns the page, fragment and all, re-reading the drawing)."""
+    brush_col, model_col, inside_col = st.columns(COLUMNS, gap="medium", vertical_alignment="top")
+    with brush_col:
+        st.slider("Brush width", min_value=6, max_value=40, value=20, step=1, key="brush_width",
+                  help="Thicker strokes survive the shrink to 8×8 better; about 20 px suits most digits.")
+    with model_col:
+        model_picker()
+    with inside_col:
+        st.toggle("Show inside the network", key=INSIDE_KEY,
+                  help="Activations, weights, saliency, a network diagram and a what-if probe for your drawing, "
+                       "under the drawing.")
 
 
 @st.fragment
 def drawing_panel() -> None:
-    canvas_col, result_col, steps_col = st.columns([1.0, 1.25, 1.0], gap="medium")
+    canvas_col, result_col, steps_col = st.columns(COLUMNS, gap="medium")
     with canvas_col:
         st.markdown('<div class="dl-canvas-gap"></div>', unsafe_allow_html=True)
         brush = st.session_state.get("brush_width", 20)
         canvas = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#FFFFFF",
                            width=280, height=280, drawing_mode="freedraw", update_streamlit=True,
                            return_image_data=True, key=CANVAS_KEY)
-        st.slider("Brush width", min_value=6, max_value=40, value=20, step=1, key="brush_width",
-                  help="Thicker strokes survive the shrink to 8×8 better; about 20 px suits most digits.")
-        loaded = model_picker()
+    try:  # the model picked in the toolbar; it may have been deleted since (Models page, disk)
+        loaded = get_model(st.session_state[MODEL_KEY])
+    except (KeyError, OSError, ModelError) as exc:
+        st.error(f"The selected model can't be used ({exc}). Pick another one above.")
+        return
     image = canvas.image_data
     try:
         pre = preprocess(image) if image is not None else None
@@ -66,7 +87,8 @@ def drawing_panel() -> None:
             keep_form(drawn, probs, canvas.json_data, loaded.name)
     with steps_col:
         show_steps(drawn)
-    inside_panel(loaded.model, drawn.features if drawn else None)  # behind its own toggle (issue 7)
+    if st.session_state.get(INSIDE_KEY):  # switched on in the toolbar (issue 7)
+        inside_panel(loaded.model, drawn.features if drawn else None)
 
 
 def keep_form(pre: Preprocessed, probs: np.ndarray, strokes: dict | None, model_name: str) -> None:
@@ -90,7 +112,7 @@ def keep_form(pre: Preprocessed, probs: np.ndarray, strokes: dict | None, model_
                 st.toast(f"Kept as a {truth}. See it under My drawings.", icon="✅")
 
 
-def model_picker():
+def model_picker() -> None:
     rows, broken = catalogue()
     names = [r["name"] for r in rows]
     if not names:
@@ -107,7 +129,6 @@ def model_picker():
                f"lr {train.get('lr', '?')} · {train.get('epochs', '?')} epochs · augment {train.get('augment', 0)}")
     for file, reason in broken:
         st.caption(f"⚠️ skipped {file}: {reason}")
-    return get_model(name)
 
 
 def _model_label(row: dict) -> str:

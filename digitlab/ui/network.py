@@ -1,9 +1,8 @@
 """Inside the network, on the Draw page: what every layer does with the current drawing.
 
-Called from inside the Draw page's fragment, so it updates with every stroke. Everything sits
-behind a toggle: with it off this costs one widget, so the page keeps its latency goal; with it on,
-one forward + backward pass (digitlab.inspect) feeds all the figures, and the what-if probe is
-one more batched forward pass. The figures are live charts (digitlab.ui.live_chart): a stroke
+Called from inside the Draw page's fragment, so it updates with every stroke, while the page's
+"Show inside the network" toggle is on (off, it costs nothing). One forward + backward pass
+(digitlab.inspect) feeds all the figures; the what-if probe is one more batched forward pass. The figures are live charts (digitlab.ui.live_chart): a stroke
 redraws them in place, and a blank canvas shows the same views for blank paper, so they stay put.
 """
 from __future__ import annotations
@@ -25,10 +24,7 @@ SALIENCY_KINDS = {
 
 
 def inside_panel(model: MLP, features: np.ndarray | None) -> None:
-    """The "Show inside the network" toggle and, when on, the views for the current drawing."""
-    if not st.toggle("Show inside the network", key="inside_show",
-                     help="Activations, weights, saliency, a network diagram and a what-if probe for your drawing."):
-        return
+    """The views for the current drawing (the Draw page calls this while its toggle is on)."""
     st.markdown("#### Inside the network")
     if features is None:  # the same views for blank paper: the charts stay put and just redraw
         st.info("Nothing drawn yet: this is how the network responds to a blank canvas. Draw a digit to see "
