@@ -59,7 +59,8 @@ def show_diagram(inside: Inside) -> None:
 
 
 def show_saliency(inside: Inside) -> None:
-    st.markdown(f"**What pushed the {inside.predicted}**")
+    st.markdown(f"**What pushed the {inside.predicted}**" if inside.features.any() else
+                "**What pushed the prediction** (no ink yet: nothing did)")
     kind = st.radio("Saliency", list(SALIENCY_KINDS), key="inside_saliency_kind", horizontal=True,
                     label_visibility="collapsed")
     values = inside.saliency if kind == "input × gradient" else inside.gradient
