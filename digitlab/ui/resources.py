@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import os
 from pathlib import Path
 
@@ -13,13 +14,19 @@ from digitlab.store import DEFAULT_NAME, LoadedModel, ModelError, list_models, l
 @st.cache_resource
 def start_up() -> None:
     """Once per server process: one torch thread (a net this small is fastest so, and it leaves the
-    other core to other sessions), plotly.js where the live charts load it from, and freeze start-up
-    objects out of the garbage collector's walk."""
+    other core to other sessions), a short GIL switch interval, plotly.js where the live charts load
+    it from, and freeze start-up objects out of the garbage collector's walk."""
     import torch
 
     from digitlab.ui.live_chart import serve_plotly_js
 
     torch.set_num_threads(1)
+    # Every session's reruns, the training jobs and Tornado's event loop (which sends each session
+    # its updates) share one GIL. Python hands it over every 5 ms by default, so under load a
+    # finished prediction waited behind other sessions' work; 1 ms cut the 10-session p95 from
+    # 2.02/1.79/2.14x to 1.91/1.56/1.87x the single session's (benchmarks/load.py). It only matters
+    # when threads contend.
+    sys.setswitchinterval(0.001)
     serve_plotly_js()
     gc.freeze()
 
