@@ -55,7 +55,11 @@ def test_progress_is_visible_while_training_and_stop_ends_it_within_a_batch():
     assert time.monotonic() - asked < 5, "stop is honoured between batches, not at the end of the run"
     snap = job.snapshot()
     assert snap.state == STOPPED and snap.epoch < LONG.epochs
-    assert snap.history[-1].stopped  # the partial epoch is reported as such
+    # A stop mid-epoch reports that epoch as partial; one that lands between two epochs ends the run
+    # after a whole one (fit reports no empty epoch). Which happens is thread timing; test_train's
+    # stop test pins the partial case down deterministically.
+    last = snap.history[-1]
+    assert last.stopped or (last.epoch == len(snap.history) and last.epoch < LONG.epochs)
     assert snap.evaluation is not None and 0 <= snap.evaluation.accuracy <= 1  # the model is kept, usable
     assert job.stop_reason == "stopped by the user"
     assert job.info()["metrics"]["stopped_early"] is True
