@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.e2e.browser import METRIC, ONE, ROOT, draw, launch, open_page, reset_canvas, streamlit_app, wait_idle  # noqa: E402
+from tests.e2e.browser import INSIDE_CHARTS, METRIC, ONE, ROOT, draw, launch, open_page, reset_canvas, streamlit_app, wait_idle  # noqa: E402
 
 ARM = """([expected, last]) => {
   window.__latency = null; window.__prediction = null;
@@ -41,8 +41,6 @@ ARM = """([expected, last]) => {
   observer.observe(document.body, {subtree: true, childList: true, characterData: true,
                                    attributes: true, attributeFilter: ['data-drawn-at']});
 }""" % METRIC
-INSIDE_CHARTS = ("inside_diagram", "inside_saliency", "inside_activations", "inside_weights", "inside_probe_grid",
-                 "inside_probe_bars")
 INSIDE_LAST = ", ".join(f".st-key-{key} .dl-live-chart" for key in INSIDE_CHARTS)  # every chart of the panel
 
 

@@ -7,14 +7,14 @@ draw (half of what the Draw page's charts cost per stroke; see benchmarks/load.p
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from digitlab.plots.draw import PAPER, upscale
+from digitlab.plots.draw import INK_SCALE, PAPER, upscale
 
 CELL = 25  # pixels per 8x8 cell, gaps included
 GAP = 1  # white line between cells
 STEP = 96  # size of each of the two step images under the grid
-INK = np.array([17, 24, 39])  # the darkest cell (16 of 16), same ink as the Plotly heat maps
+INK = np.array(ImageColor.getrgb(INK_SCALE[-1][1]))  # the darkest cell (16 of 16): the heat maps' ink
 
 
 def grid_picture(grid: np.ndarray | None, cell: int = CELL) -> np.ndarray:

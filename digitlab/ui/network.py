@@ -2,8 +2,9 @@
 
 Called from inside the Draw page's fragment, so it updates with every stroke, while the page's
 "Show inside the network" toggle is on (off, it costs nothing). One forward + backward pass
-(digitlab.inspect) feeds all the figures; the what-if probe is one more batched forward pass. The figures are live charts (digitlab.ui.live_chart): a stroke
-redraws them in place, and a blank canvas shows the same views for blank paper, so they stay put.
+(digitlab.inspect) feeds all the figures; the what-if probe is one more batched forward pass.
+The figures are live charts (digitlab.ui.live_chart): a stroke redraws them in place, and a blank
+canvas shows the same views for blank paper, so they stay put.
 """
 from __future__ import annotations
 

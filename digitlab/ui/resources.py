@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import gc
-import sys
 import os
+import sys
 from pathlib import Path
 
 import streamlit as st

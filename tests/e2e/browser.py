@@ -19,6 +19,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
 METRIC = "[data-testid=stMetricValue]"
 RESET = "[data-testid=stBidiComponentIsolated] button[title='Reset canvas & history']"
+# The Streamlit keys of the inside-the-network panel's charts (digitlab/ui/network.py).
+INSIDE_CHARTS = ("inside_diagram", "inside_saliency", "inside_activations", "inside_weights", "inside_probe_grid",
+                 "inside_probe_bars")
 
 
 def free_port() -> int:

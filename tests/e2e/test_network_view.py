@@ -4,10 +4,7 @@ import json
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser import CANVAS, METRIC, ROOT, ZERO, draw, wait_idle
-
-INSIDE_CHARTS = ["inside_diagram", "inside_saliency", "inside_activations", "inside_weights", "inside_probe_grid",
-                 "inside_probe_bars"]
+from tests.e2e.browser import CANVAS, INSIDE_CHARTS, METRIC, ROOT, ZERO, draw, wait_idle
 
 
 def full_data(page, key: str) -> list[dict]:
