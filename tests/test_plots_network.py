@@ -1,4 +1,6 @@
 """The "Inside the network" figures, checked on their numbers (not on pixels)."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -6,7 +8,8 @@ import torch
 from digitlab import plots
 from digitlab.inspect import edge_contributions, look_inside
 from digitlab.model import MLP, ModelConfig
-from digitlab.plots.network import NEGATIVE, POSITIVE, diagram_units
+from digitlab.plots.network import NEGATIVE, POSITIVE, diagram_units, edge_segments
+from digitlab.plots.unvalidated import valid_spec
 
 
 def model_of(hidden, activation="tanh"):
@@ -33,9 +36,9 @@ def test_diagram_edge_count_matches_the_model(drawing, hidden, top_k, expected):
     inside = look_inside(model_of(hidden), drawing)
     fig = plots.network_diagram(inside, top_k=top_k)
     assert plots.diagram_edge_count(fig) == expected
-    assert sum(t.meta["edges"] for t in fig.data if t.name == "edges") == expected
-    nodes = [t for t in fig.data if t.name != "edges"]
-    assert [len(t.x) for t in nodes] == [min(top_k, w) for w in (64, *hidden)] + [10]
+    assert sum(path.count("M") for path in (s.path for s in fig.layout.shapes)) == expected, "one move-to per edge"
+    assert len(fig.layout.shapes) <= 8, "a few paths for the browser, not one per edge"
+    assert [len(t.x) for t in fig.data] == [min(top_k, w) for w in (64, *hidden)] + [10]
 
 
 def test_diagram_says_when_a_layer_is_cut_to_its_top_units(drawing):
@@ -50,22 +53,21 @@ def test_diagram_edges_coloured_by_sign_and_thickened_by_size(drawing):
     shown = diagram_units(inside, 64)
     contribs = np.concatenate([edge_contributions(inside, k)[np.ix_(shown[k + 1], shown[k])].ravel()
                                for k in range(len(shown) - 1)])
-    edges = [t for t in fig.data if t.name == "edges"]
-    positive = sum(t.meta["edges"] for t in edges if t.line.color == POSITIVE)
-    negative = sum(t.meta["edges"] for t in edges if t.line.color == NEGATIVE)
+    edges = edge_segments(fig)
+    positive = sum(len(rows) for colour, _, rows in edges if colour == POSITIVE)
+    negative = sum(len(rows) for colour, _, rows in edges if colour == NEGATIVE)
     assert (positive, negative) == (int((contribs >= 0).sum()), int((contribs < 0).sum()))
-    # The strongest edge of the last layer pair sits in the thickest trace drawn between those columns.
+    # The strongest edge of the last layer pair sits in the thickest path drawn between those columns.
     last = edge_contributions(inside, len(shown) - 2)
     strongest = np.unravel_index(np.abs(last).argmax(), last.shape)
     colour = POSITIVE if last[strongest] >= 0 else NEGATIVE
     # Every segment between the last two columns in that colour, as (width, [x0, y0, y1]).
-    segments = [(t.line.width, row) for t in edges if t.line.color == colour
-                for row in np.column_stack([np.asarray(t.x, float).reshape(-1, 3)[:, 0], np.asarray(t.y, float).reshape(-1, 3)[:, :2]])
+    segments = [(width, row[[0, 1, 3]]) for c, width, rows in edges if c == colour for row in rows
                 if row[0] == len(shown) - 2]
     y_from = np.linspace(1, 0, len(shown[-2]))[list(shown[-2]).index(strongest[1])]
     y_to = np.linspace(1, 0, 10)[strongest[0]]
     widest = max(width for width, _ in segments)
-    assert any(width == widest and np.allclose(row, [len(shown) - 2, y_from, y_to]) for width, row in segments)
+    assert any(width == widest and np.allclose(row, [len(shown) - 2, y_from, y_to], atol=1e-5) for width, row in segments)
 
 
 def test_activation_bars_one_row_per_hidden_layer(drawing):
@@ -124,3 +126,21 @@ def test_probe_figures():
     grid = plots.probe_grid(np.arange(64) % 17, cell=8 * 2 + 5)
     rect = grid.layout.shapes[0]
     assert (rect.x0, rect.x1, rect.y0, rect.y1) == (4.5, 5.5, 1.5, 2.5)
+
+
+def test_every_per_stroke_figure_passes_plotlys_validation(drawing):
+    """They are built unvalidated for speed (plots/unvalidated.py): plotly's schema checks them here."""
+    inside = look_inside(model_of((20, 6)), drawing)
+    figures = [plots.network_diagram(inside, top_k=12), plots.activation_bars(inside), plots.weight_images(inside),
+               plots.saliency_map(inside.saliency, inside.features, inside.predicted),
+               plots.probe_bars(inside.probs, inside.probs), plots.probe_grid(inside.features, 9),
+               plots.input_heatmap(inside.features, title="input")]
+    for fig in figures:
+        assert json.loads(valid_spec(fig).to_json()) == json.loads(fig.to_json()), "validation changed nothing"
+
+
+def test_an_invalid_property_fails_validation():
+    bad = plots.saliency_map(np.zeros(64), np.zeros(64), 3)
+    bad.data[0]["zmidd"] = 0  # no such property: the unvalidated figure takes it, the check must not
+    with pytest.raises(ValueError):
+        valid_spec(bad)

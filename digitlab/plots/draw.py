@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from digitlab.plots.unvalidated import figure
+
 ACCENT = "#E4572E"  # the winning class
 MUTED = "#9AA5B1"
 INK_SCALE = [[0.0, "#FFFFFF"], [1.0, "#111827"]]  # 0 = paper, 16 = full ink
@@ -37,30 +39,25 @@ def probability_bars(probs: np.ndarray, height: int = 260) -> go.Figure:
     return fig
 
 
-def input_heatmap(grid: np.ndarray, height: int = 240, title: str | None = None) -> go.Figure:
-    """The 8x8 model input, each cell a square shaded by its 0-16 value (shown on hover)."""
+def input_heatmap(grid: np.ndarray, height: int = 240, title: str | None = None, outline: int | None = None) -> go.Figure:
+    """The 8x8 model input, each cell a square shaded by its 0-16 value (shown on hover); the cell
+    numbered `outline` (row * 8 + column) framed in the accent colour."""
     grid = np.asarray(grid).reshape(8, 8)
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid,
-            zmin=0,
-            zmax=16,
-            colorscale=INK_SCALE,
-            showscale=False,
-            xgap=1,
-            ygap=1,
-            hovertemplate="row %{y}, column %{x}: %{z} of 16<extra></extra>",
-        )
-    )
-    fig.update_layout(
+    heat = dict(type="heatmap", z=grid, zmin=0, zmax=16, colorscale=INK_SCALE, showscale=False, xgap=1, ygap=1,
+                hovertemplate="row %{y}, column %{x}: %{z} of 16<extra></extra>")
+    layout = dict(
         height=height,
         margin=dict(l=0, r=0, t=24 if title else 0, b=0),
-        title=dict(text=title, font=dict(size=13), x=0.5) if title else None,
         xaxis=dict(visible=False, fixedrange=True, constrain="domain"),
         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", fixedrange=True, constrain="domain"),
         plot_bgcolor="#E5E7EB",
     )
-    return fig
+    if title:
+        layout["title"] = dict(text=title, font=dict(size=13), x=0.5)
+    if outline is not None:
+        r, c = divmod(outline, 8)
+        layout["shapes"] = [dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color=ACCENT, width=3))]
+    return figure([heat], layout)  # built per stroke (the what-if probe): unvalidated, see plots/unvalidated.py
 
 
 def upscale(image: np.ndarray, size: int) -> np.ndarray:

@@ -41,9 +41,12 @@ def test_inside_the_network_renders_for_a_drawing(page, app_url):
     hidden = json.loads((ROOT / "models" / "default.json").read_text())["model"]["hidden"]
     shown = [min(12, w) for w in (64, *hidden)] + [10]
     diagram = full_data(page, "inside_diagram")
-    edges = sum(sum(1 for v in t["x"] if v is None) for t in diagram if t["name"] == "edges")
-    assert edges == sum(a * b for a, b in zip(shown, shown[1:]))
-    assert [len(t["x"]) for t in diagram if t["name"] != "edges"] == shown
+    assert [len(t["x"]) for t in diagram] == shown
+    paths = page.evaluate("""() => document.querySelector('.st-key-inside_diagram .js-plotly-plot')._fullLayout.shapes
+                                   .filter(s => s.name === 'edges').map(s => s.path)""")
+    assert sum(p.count("M") for p in paths) == sum(a * b for a, b in zip(shown, shown[1:])), "one edge per unit pair"
+    drawn = page.locator(".st-key-inside_diagram .layer-subplot .shapelayer path")
+    expect(drawn).to_have_count(len(paths))  # the edges are on the page, under the units
 
     saliency = full_data(page, "inside_saliency")[0]["z"]
     assert len(saliency) == 8 and all(len(r) == 8 for r in saliency)
