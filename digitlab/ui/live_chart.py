@@ -3,7 +3,9 @@
 st.plotly_chart hashes the figure into the element's id, so a chart whose data changes is torn
 down and built again from scratch on every rerun: the costliest thing a stroke asks of a browser
 (benchmarks/load.py, benchmarks/draw_latency.py). This keyed components-v2 element keeps one chart
-per key and hands each new figure to Plotly.react, which redraws only what changed.
+per key and hands each new figure to Plotly.react, which redraws only what changed, and only
+once the chart is in view (or about to be): the Draw page's inside panel mostly sits below the
+fold while a person draws.
 
 plotly.js is the copy shipped inside the plotly Python package, served from ./static (Streamlit's
 static file serving, see .streamlit/config.toml) and loaded once per browser tab.
@@ -45,9 +47,28 @@ function plotly() {
   return window.__digitlabPlotly;
 }
 
+// Called with every new figure. A chart scrolled out of view keeps only the latest figure and
+// draws it when it comes back into view: strokes don't pay for charts nobody can see. (No margin
+// around the view: Streamlit scrolls an inner element, which clips the observer's view anyway.)
 export default function ({ data, parentElement }) {
   const div = parentElement.querySelector('.dl-live-chart');
-  const figure = JSON.parse(data.figure);
+  div.style.minHeight = `${data.height}px`;  // its place on the page is kept even before it is drawn
+  div.pending = data.figure;
+  if (!div.observer) {
+    div.observer = new IntersectionObserver((entries) => {
+      div.inView = entries[entries.length - 1].isIntersecting;
+      if (div.inView) draw(div);
+    });
+    div.observer.observe(div);  // its first report comes right away and draws the first figure
+  } else if (div.inView) {
+    draw(div);
+  }
+}
+
+function draw(div) {
+  if (!div.pending) return;
+  const figure = JSON.parse(div.pending);
+  div.pending = null;
   figure.layout.template = TEMPLATE;
   plotly()
     .then((Plotly) => Plotly.react(div, figure.data, figure.layout, {displayModeBar: false, responsive: true}))
@@ -73,4 +94,5 @@ def live_chart(figure: go.Figure, key: str) -> None:
     """Show `figure`; the element under `key` keeps its chart and redraws it in place next time."""
     spec = figure.to_plotly_json()
     spec["layout"] = {k: v for k, v in spec["layout"].items() if k != "template"}  # the page sets the look
-    _chart(key=key, data={"figure": json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder)})
+    _chart(key=key, data={"figure": json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder),
+                          "height": spec["layout"].get("height", 450)})  # plotly.js's default height

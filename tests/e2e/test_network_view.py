@@ -28,10 +28,16 @@ def test_inside_the_network_renders_for_a_drawing(page, app_url):
     page.get_by_text("Show inside the network").click()
     expect(page.get_by_text("Draw a digit to see how each layer")).to_be_visible(timeout=15_000)
     # Blank canvas: the same views, for blank paper (they stay on the page and redraw per stroke).
+    # A chart is drawn once it is in view: the what-if bars, far below the fold, wait until then.
+    page.locator(".st-key-inside_diagram").scroll_into_view_if_needed()
     expect(page.locator(".st-key-inside_diagram .js-plotly-plot")).to_be_visible(timeout=15_000)
+    page.get_by_text("Show inside the network").scroll_into_view_if_needed()  # back up: the toolbar, the canvas under it
     draw(page, ZERO)
     expect(page.locator(METRIC).first).to_have_text("0", timeout=15_000)
+    wait_idle(page)
+    expect(page.locator(".st-key-inside_probe_bars .js-plotly-plot")).to_have_count(0)
     for key in INSIDE_CHARTS:
+        page.locator(f".st-key-{key}").scroll_into_view_if_needed()
         expect(page.locator(f".st-key-{key} .js-plotly-plot")).to_be_visible(timeout=15_000)
     wait_idle(page)
     expect(page.locator("[data-testid=stException]")).to_have_count(0)
@@ -59,6 +65,7 @@ def test_inside_the_network_renders_for_a_drawing(page, app_url):
     # What if: put full ink in the middle of the 0 (row 3, column 3 is blank paper in a drawn 0).
     before, after = (t["y"] for t in full_data(page, "inside_probe_bars"))
     assert before == after, "value 0 on a blank cell changes nothing"
+    assert before.index(max(before)) == 0, "drawn when scrolled to, with the latest drawing (the 0, not the blank)"
     slider = page.locator(".st-key-inside_probe_value input[type=range]")
     slider.focus()
     slider.press("End")
