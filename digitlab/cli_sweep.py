@@ -154,8 +154,6 @@ def _save_best(study, name: str, force: bool) -> int:
 
 
 def cmd_runs(args) -> int:
-    from dataclasses import asdict
-
     from digitlab.runs import list_runs, runs_path
 
     runs, broken = list_runs(limit=args.limit or None, source=args.source)
@@ -163,7 +161,7 @@ def cmd_runs(args) -> int:
         for r in runs:
             print(json.dumps({"id": r.id, "created": r.created, "source": r.source, "model": r.model_name,
                               "config": r.config.to_dict(), "metrics": r.metrics, "extra": r.extra,
-                              "history": [asdict(m) for m in r.history]}))
+                              "history": [m.to_dict() for m in r.history]}))
     else:
         print(f"runs in {runs_path()}:")
         for r in runs:

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -83,7 +83,7 @@ def record_run(config: TrainConfig, history: list[EpochMetrics], *, test_accurac
         raise RunsError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     metrics = run_info(config, history, test_accuracy)["metrics"]  # the same summary a saved model carries
     row = (datetime.now(timezone.utc).isoformat(timespec="seconds"), source, model_name,
-           json.dumps(config.to_dict()), json.dumps([asdict(m) for m in history]), json.dumps(metrics),
+           json.dumps(config.to_dict()), json.dumps([m.to_dict() for m in history]), json.dumps(metrics),
            json.dumps(extra or {}))
     try:
         with closing(connect(path)) as conn, conn:

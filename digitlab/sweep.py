@@ -158,7 +158,7 @@ class Objective:
                 pruned = True
                 break
         stopped = not history or history[-1].stopped
-        trial.set_user_attr("run", {"config": config.to_dict(), "history": [asdict(m) for m in history],
+        trial.set_user_attr("run", {"config": config.to_dict(), "history": [m.to_dict() for m in history],
                                     "worker": os.getpid(), "stopped": stopped})
         if stopped:
             raise optuna.TrialPruned("stopped by the user")

@@ -107,6 +107,13 @@ class EpochMetrics:
     val_acc: float | None
     seconds: float  # since fit() started
     stopped: bool = False  # True on a partial epoch ended by the stop event
+    # The loss of every batch of this epoch as it was optimised (with dropout and augmentation):
+    # the Train page draws it smoothed. Kept in memory only (to_dict leaves it out of saved files).
+    batch_losses: tuple[float, ...] = field(default=(), repr=False)
+
+    def to_dict(self) -> dict:
+        """For files and databases: every field but the per-batch losses."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "batch_losses"}
 
 
 def new_model(config: TrainConfig, x_train: np.ndarray) -> MLP:
@@ -200,7 +207,7 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
         model.train()
         order = torch.randperm(len(x), generator=gen)
         xs, ys = x[order], y[order]
-        batches, stopped = 0, False
+        losses, stopped = [], False
         for start in range(0, len(xs), config.batch_size):
             if stop is not None and stop.is_set():
                 stopped = True
@@ -212,15 +219,15 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            batches += 1
-        if batches == 0:
+            losses.append(loss.detach())  # read once per epoch (below), not per step
+        if not losses:
             return
         # Scored after the epoch on clean inputs (no dropout or augmentation), so the train and
         # validation curves are comparable; and no per-batch bookkeeping slows the steps.
         train_loss, train_acc = _score(model, splits.x_train, splits.y_train)
         val_loss, val_acc = _score(model, splits.x_val, splits.y_val)
         yield EpochMetrics(epoch, config.epochs, train_loss, train_acc, val_loss, val_acc,
-                           time.perf_counter() - started, stopped)
+                           time.perf_counter() - started, stopped, tuple(torch.stack(losses).tolist()))
         if stopped:
             return
 
@@ -262,5 +269,5 @@ def run_info(config: TrainConfig, history: list[EpochMetrics], test_accuracy: fl
             "stopped_early": bool(last and (last.stopped or last.epoch < config.epochs)),
         },
         "split": {"seed": SPLIT_SEED, "test_fraction": TEST_FRACTION, "val_fraction": config.val_fraction},
-        "history": [asdict(m) for m in history],
+        "history": [m.to_dict() for m in history],
     }

@@ -5,7 +5,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix
 
 from digitlab import plots
-from digitlab.plots.train import MAX_POINTS
+from digitlab.plots.train import MAX_POINTS, SMOOTHING, batch_losses
 from digitlab.train import EpochMetrics
 
 
@@ -51,6 +51,45 @@ def test_long_runs_are_thinned_but_keep_both_ends():
     fig = plots.training_curves([("long", history(2000))])
     x = np.asarray(fig.data[0].x)
     assert len(x) <= MAX_POINTS and x[0] == 1 and x[-1] == 2000 and np.all(np.diff(x) > 0)
+
+
+def with_batches(h, per_epoch=4, last=None):
+    """h with per-batch losses: epoch i's batches lose 1/i + 0.1 * batch; the last epoch may be partial."""
+    out = []
+    for m in h:
+        n = last if (last is not None and m.epoch == len(h)) else per_epoch
+        out.append(EpochMetrics(**m.to_dict(), batch_losses=tuple(1 / m.epoch + 0.1 * b for b in range(n))))
+    return out
+
+
+def test_per_batch_loss_is_smoothed_along_fractional_epochs():
+    h = with_batches(history(3), per_epoch=4, last=2)  # a stop after 2 batches of epoch 3
+    x, y = batch_losses(h)
+    np.testing.assert_allclose(x, [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5])
+    raw = [v for m in h for v in m.batch_losses]
+    # Reference: the debiased exponential moving average, written out.
+    num = den = 0.0
+    expected = []
+    for v in raw:
+        num, den = SMOOTHING * num + v, SMOOTHING * den + 1
+        expected.append(num / den)
+    np.testing.assert_allclose(y, expected)
+    assert y[0] == raw[0] and np.ptp(y) < np.ptp(raw), "starts at the first batch, smoother than the raw losses"
+
+
+def test_live_curves_carry_the_per_batch_loss_and_update_it_in_place():
+    h = with_batches(history(6))
+    fig = plots.training_curves([("run 1", [])], epochs=10, per_batch=True)
+    plots.set_history(fig, h)
+    batches = fig.data[-1]
+    assert batches.meta == "batches" and batches.yaxis == "y" and len(fig.data) == 5
+    assert list(fig.layout.xaxis.range) == [0, 10.5], "from 0: the first epoch's batches are on the chart"
+    np.testing.assert_allclose(batches.x, batch_losses(h)[0])
+    assert fig.to_plotly_json() == plots.training_curves([("run 1", h)], epochs=10, per_batch=True).to_plotly_json()
+    saved = plots.training_curves([("saved", [m.to_dict() for m in h])], per_batch=True)
+    assert len(saved.data[-1].x) == 0, "histories from files have no per-batch losses: the line stays empty"
+    long = plots.training_curves([("long", with_batches(history(500), per_epoch=41))], per_batch=True)
+    assert len(long.data[-1].x) <= MAX_POINTS and long.data[-1].x[-1] == 500
 
 
 def test_confusion_heatmap_counts_and_normalized_rows():

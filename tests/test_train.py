@@ -51,7 +51,27 @@ def test_stop_mid_epoch_ends_within_one_batch_and_leaves_a_usable_model():
     stop = StopAfter(batches_per_epoch + 5)  # two epochs' worth of checks is more than enough
     history = list(fit(model, splits, config, stop=stop))
     assert len(history) == 2 and history[-1].stopped and not history[0].stopped
+    assert [len(m.batch_losses) for m in history] == [batches_per_epoch, 5], "the stopped epoch's batches only"
     assert torch.isfinite(model(torch.from_numpy(splits.x_test))).all()
+
+
+def test_batch_losses_are_the_losses_the_optimizer_saw():
+    """One loss per batch. With a learning rate too small to move the model, epoch 1's batch losses,
+    weighted by batch size, average to the untrained model's loss on the whole training split."""
+    config = TrainConfig(epochs=2, batch_size=100, optimizer="sgd", lr=1e-9)
+    model, splits = prepare(config)
+    with torch.no_grad():
+        initial = torch.nn.functional.cross_entropy(model(torch.from_numpy(splits.x_train)),
+                                                    torch.from_numpy(splits.y_train)).item()
+    history = list(fit(model, splits, config))
+    n = len(splits.x_train)
+    sizes = [min(100, n - start) for start in range(0, n, 100)]
+    assert [len(m.batch_losses) for m in history] == [len(sizes)] * 2
+    assert np.average(history[0].batch_losses, weights=sizes) == pytest.approx(initial, rel=1e-4)
+    assert np.std(history[0].batch_losses) > 0.01, "each batch its own loss"
+    stored = history[0].to_dict()
+    assert "batch_losses" not in stored, "kept out of files and databases"
+    assert EpochMetrics(**stored) == replace(history[0], batch_losses=())
 
 
 def test_stop_between_epochs_yields_nothing_more():

@@ -6,6 +6,7 @@ from dataclasses import is_dataclass
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 # Plotly's default qualitative colours: run i gets RUN_COLOURS[i % 10] in every figure.
@@ -15,20 +16,40 @@ CONFUSION_SCALE = [[0.0, "#FFFFFF"], [1.0, "#1F4E79"]]
 
 
 MAX_POINTS = 600  # per curve: a 2000-epoch run is thinned, so a redraw's size stays bounded
+SMOOTHING = 0.9  # per-batch loss, TensorBoard-style: each point keeps 0.9 of the smoothed past
+
+
+def _thin(n: int) -> np.ndarray:
+    """Indices of at most MAX_POINTS evenly spaced items of n, always both ends."""
+    return np.unique(np.linspace(0, n - 1, min(n, MAX_POINTS)).round().astype(int))
 
 
 def _rows(history: Sequence) -> list[dict]:
     """EpochMetrics objects (live) or their dicts (a saved model's sidecar), thinned to MAX_POINTS
     evenly spaced epochs (always keeping the last)."""
     if len(history) > MAX_POINTS:
-        history = [history[i] for i in np.unique(np.linspace(0, len(history) - 1, MAX_POINTS).round().astype(int))]
+        history = [history[i] for i in _thin(len(history))]
     return [vars(m) if is_dataclass(m) else m for m in history]  # vars(): asdict's deep copy is slow
 
 
-def _curves_figure(height: int, epochs: int | None) -> go.Figure:
+def batch_losses(history: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """Every batch's training loss along a fractional-epoch axis (batch i of an n-batch epoch e sits at
+    e - 1 + i / n, so an epoch's last batch lines up with its epoch point), exponentially smoothed
+    (pandas' debiased EWM, weight SMOOTHING), then thinned to MAX_POINTS."""
+    rows = [(m.epoch, m.batch_losses) for m in history if is_dataclass(m) and m.batch_losses]
+    if not rows:
+        return np.zeros(0), np.zeros(0)
+    per_epoch = max(len(losses) for _, losses in rows)  # a stopped epoch's batches keep their places
+    x = np.concatenate([epoch - 1 + np.arange(1, len(losses) + 1) / per_epoch for epoch, losses in rows])
+    y = pd.Series(np.concatenate([losses for _, losses in rows])).ewm(alpha=1 - SMOOTHING).mean().to_numpy()
+    keep = _thin(len(x))
+    return x[keep], y[keep]
+
+
+def _curves_figure(height: int, epochs: int | None, start: float = 0.5) -> go.Figure:
     """Two panels side by side, loss (x/y) and accuracy (x2/y2). Laid out by hand: make_subplots
     costs ~15 ms per call, which a live chart redrawn twice a second should not pay."""
-    xrange = dict(range=[0.5, epochs + 0.5]) if epochs else {}
+    xrange = dict(range=[start, epochs + 0.5]) if epochs else {}
     titles = [dict(text=t, x=x, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
                    showarrow=False, font=dict(size=14)) for t, x in (("Loss (cross-entropy)", 0.23), ("Accuracy", 0.77))]
     return go.Figure(layout=dict(
@@ -53,23 +74,34 @@ def _curve(label: str, colour: str, split: str, key: str) -> go.Scatter:
 CURVES = [(split, key) for key in ("loss", "acc") for split in ("train", "val")]  # trace order per run
 
 
-def training_curves(runs: Sequence[tuple[str, Sequence]], height: int = 340, epochs: int | None = None) -> go.Figure:
+def training_curves(runs: Sequence[tuple[str, Sequence]], height: int = 340, epochs: int | None = None,
+                    per_batch: bool = False) -> go.Figure:
     """Loss (left) and accuracy (right) per epoch for each (label, history): training solid,
-    validation dashed, one colour per run. `epochs` fixes the x range (live: the whole run ahead)."""
-    fig = _curves_figure(height, epochs)
+    validation dashed, one colour per run. `epochs` fixes the x range (live: the whole run ahead).
+    per_batch adds the first run's smoothed per-batch training loss as a thin line (batch_losses)."""
+    fig = _curves_figure(height, epochs, start=0.0 if per_batch else 0.5)  # epoch 1's batches lie in (0, 1]
     for i, (label, history) in enumerate(runs):
         for split, key in CURVES:
             fig.add_trace(_curve(label, RUN_COLOURS[i % len(RUN_COLOURS)], split, key))
+    if per_batch:  # last, so the run's traces stay at 4 * run
+        fig.add_trace(go.Scatter(
+            x=[], y=[], mode="lines", name="training · per batch (smoothed)", meta="batches", legendgroup="batches",
+            line=dict(color=RUN_COLOURS[0], width=1), opacity=0.45, xaxis="x", yaxis="y",
+            hovertemplate="batch loss %{y:.4f} (smoothed)<extra></extra>",
+        ))
+    for i, (_, history) in enumerate(runs):
         set_history(fig, history, run=i)
     return fig
 
 
 def set_history(fig: go.Figure, history: Sequence, run: int = 0) -> go.Figure:
     """Put one run's per-epoch metrics into its four traces, in place (no validation split: the
-    dashed traces stay empty)."""
+    dashed traces stay empty), and for run 0 its per-batch losses into the per_batch trace if any."""
     rows = _rows(history)
     x = np.array([r["epoch"] for r in rows])
     with fig.batch_update():
+        if run == 0 and fig.data and fig.data[-1].meta == "batches":
+            fig.data[-1].x, fig.data[-1].y = batch_losses(history)
         for trace, (split, key) in zip(fig.data[4 * run : 4 * run + 4], CURVES):
             y = [r[f"{split}_{key}"] for r in rows]
             has = any(v is not None for v in y)

@@ -241,7 +241,7 @@ def show_progress(job: TrainingJob, snap: Snapshot) -> None:
         figures = st.session_state.setdefault("_train_figures", {})
         if job.id not in figures:
             figures.clear()
-            figures[job.id] = plots.training_curves([(job.label, [])], epochs=snap.epochs)
+            figures[job.id] = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True)
         fig = plots.set_history(figures[job.id], snap.history)
         st.plotly_chart(fig, key="train_curves", config=PLOTLY_CONFIG)
 

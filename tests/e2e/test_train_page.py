@@ -44,6 +44,10 @@ def test_curves_update_live_then_the_evaluation_appears(page, app_url):
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible()
     expect(page.get_by_role("button", name="Stop", exact=True)).to_have_count(0)  # polling is over
     assert epochs_drawn_between(page, epochs - 1, epochs + 1) == epochs  # the whole run is drawn
+    # The smoothed per-batch loss: thinned, from inside epoch 1 to the last batch of the last epoch.
+    batch_x = page.evaluate(f"""() => Array.from(document.querySelector('{CHART}')._fullData
+                                                 .find(t => t.meta === 'batches').x)""")
+    assert 100 < len(batch_x) <= 600 and 0 < batch_x[0] < 1 and batch_x[-1] == epochs
     expect(page.locator("[data-testid=stException]")).to_have_count(0)
 
 
