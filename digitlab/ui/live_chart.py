@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import plotly
 import plotly.graph_objects as go
@@ -50,10 +51,12 @@ function plotly() {
 // Called with every new figure. A chart scrolled out of view keeps only the latest figure and
 // draws it when it comes back into view: strokes don't pay for charts nobody can see. (No margin
 // around the view: Streamlit scrolls an inner element, which clips the observer's view anyway.)
-export default function ({ data, parentElement }) {
+// With data.clickable, a click on a point is sent back as the trigger value "clicked": {x, y}.
+export default function ({ data, parentElement, setTriggerValue }) {
   const div = parentElement.querySelector('.dl-live-chart');
   div.style.minHeight = `${data.height}px`;  // its place on the page is kept even before it is drawn
   div.pending = data.figure;
+  div.onPoint = data.clickable ? (point) => setTriggerValue('clicked', {x: point.x, y: point.y}) : null;
   if (!div.observer) {
     div.observer = new IntersectionObserver((entries) => {
       div.inView = entries[entries.length - 1].isIntersecting;
@@ -72,7 +75,13 @@ function draw(div) {
   figure.layout.template = TEMPLATE;
   plotly()
     .then((Plotly) => Plotly.react(div, figure.data, figure.layout, {displayModeBar: false, responsive: true}))
-    .then(() => { div.dataset.drawnAt = String(performance.now()); });  // when it was last redrawn: for benchmarks
+    .then(() => {
+      if (!div.listening) {  // once per chart: plotly.js keeps its handlers across redraws
+        div.listening = true;
+        div.on('plotly_click', (event) => div.onPoint?.(event.points[0]));
+      }
+      div.dataset.drawnAt = String(performance.now());  // when it was last redrawn: for benchmarks
+    });
 }
 """
 
@@ -90,9 +99,13 @@ def serve_plotly_js() -> None:
         tmp.replace(target)  # atomic: a browser never fetches half a file
 
 
-def live_chart(figure: go.Figure, key: str) -> None:
-    """Show `figure`; the element under `key` keeps its chart and redraws it in place next time."""
+def live_chart(figure: go.Figure, key: str, on_click: Callable[[], None] | None = None) -> None:
+    """Show `figure`; the element under `key` keeps its chart and redraws it in place next time.
+    With on_click, clicking a point calls it (then reruns) with st.session_state[key].clicked set to
+    the point's {"x": ..., "y": ...}."""
     spec = figure.to_plotly_json()
     spec["layout"] = {k: v for k, v in spec["layout"].items() if k != "template"}  # the page sets the look
-    _chart(key=key, data={"figure": json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder),
-                          "height": spec["layout"].get("height", 450)})  # plotly.js's default height
+    data = {"figure": json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder),
+            "height": spec["layout"].get("height", 450),  # plotly.js's default height
+            "clickable": on_click is not None}
+    _chart(key=key, data=data, **({"on_clicked_change": on_click} if on_click else {}))

@@ -80,7 +80,8 @@ def show_weights(inside: Inside) -> None:
 
 
 def show_probe(model: MLP, inside: Inside) -> None:
-    st.markdown("**What if?** Change one cell of the 8×8 input and watch the ten probabilities move.")
+    st.markdown("**What if?** Change one cell of the 8×8 input and watch the ten probabilities move. "
+                "Click a cell to pick it.")
     controls, grid_col, bars_col = st.columns([1.0, 0.8, 1.6], gap="medium")
     with controls:
         row = st.slider("Row", 0, 7, 3, key="inside_probe_row")
@@ -92,10 +93,17 @@ def show_probe(model: MLP, inside: Inside) -> None:
     changed[cell] = value
     after = probe(model, inside.features, cell, [value])[0]
     with grid_col:
-        live_chart(plots.probe_grid(changed, cell), key="inside_probe_grid")
+        live_chart(plots.probe_grid(changed, cell), key="inside_probe_grid", on_click=_pick_clicked_cell)
     with bars_col:
         live_chart(plots.probe_bars(inside.probs, after), key="inside_probe_bars")
     top, was = int(after.argmax()), inside.predicted
     verdict = f"still a **{top}**" if top == was else f"now a **{top}** instead of a {was}"
     st.caption(f"Cell (row {row}, column {col}) is {inside.features[cell]:.0f} in your drawing; at {value} the "
                f"network says {verdict} ({after[top]:.0%}; P({was}) {inside.probs[was]:.0%} → {after[was]:.0%}).")
+
+
+def _pick_clicked_cell() -> None:
+    """A click on the probe's 8x8 grid moves the Row and Column sliders there (heat map x = column, y = row)."""
+    point = st.session_state["inside_probe_grid"].clicked
+    if point and all(isinstance(point.get(axis), int) and 0 <= point[axis] <= 7 for axis in ("x", "y")):
+        st.session_state["inside_probe_row"], st.session_state["inside_probe_col"] = point["y"], point["x"]

@@ -78,3 +78,13 @@ def test_inside_the_network_renders_for_a_drawing(page, app_url):
     before, after = (t["y"] for t in full_data(page, "inside_probe_bars"))
     assert abs(sum(after) - 1) < 1e-3 and max(abs(a - b) for a, b in zip(after, before)) > 1e-4
     expect(page.get_by_text("at 16 the network says")).to_be_visible()
+
+    # Click a cell of the probe's grid: the Row and Column sliders move there.
+    grid = page.locator(".st-key-inside_probe_grid .js-plotly-plot")
+    grid.scroll_into_view_if_needed()
+    x, y = grid.evaluate("""(gd) => { const l = gd._fullLayout, box = gd.getBoundingClientRect();
+        return [box.left + l.xaxis._offset + l.xaxis.l2p(5), box.top + l.yaxis._offset + l.yaxis.l2p(2)]; }""")  # row 2, col 5
+    page.mouse.click(x, y)
+    expect(page.locator(".st-key-inside_probe_row [data-testid=stSliderThumbValue]")).to_have_text("2", timeout=15_000)
+    expect(page.locator(".st-key-inside_probe_col [data-testid=stSliderThumbValue]")).to_have_text("5")
+    expect(page.get_by_text("Cell (row 2, column 5)")).to_be_visible()
