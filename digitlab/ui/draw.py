@@ -27,9 +27,12 @@ UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and na
 
 
 # Static page styling (no user data): a big prediction digit, room above the canvas's toolbar.
+# On a phone (Streamlit stacks columns under 640 px) the toolbar moves below the drawing and its
+# prediction, so both fit on the first screen: draw, and the answer is right under your finger.
 STYLE = """<style>
 [data-testid="stMetricValue"] { font-size: 4.5rem; line-height: 1.1; }
 .dl-canvas-gap { height: 2.2rem; }
+@media (max-width: 640px) { [data-testid="stLayoutWrapper"]:has(> .st-key-draw_toolbar) { order: 1; } }
 </style>"""
 
 
@@ -47,7 +50,8 @@ def page() -> None:
 def toolbar() -> None:
     """Brush, model and the inside-the-network switch: outside the drawing's fragment, so a stroke
     doesn't redraw them (a change reruns the page, fragment and all, re-reading the drawing)."""
-    brush_col, model_col, inside_col = st.columns(COLUMNS, gap="medium", vertical_alignment="top")
+    brush_col, model_col, inside_col = st.container(key="draw_toolbar").columns(COLUMNS, gap="medium",
+                                                                                vertical_alignment="top")
     with brush_col:
         st.slider("Brush width", min_value=6, max_value=40, value=20, step=1, key="brush_width",
                   help="Thicker strokes survive the shrink to 8×8 better; about 20 px suits most digits.")

@@ -90,6 +90,21 @@ def draw(page, strokes: Sequence[Sequence[tuple[float, float]]], steps: int = 3)
         page.mouse.up()
 
 
+def draw_by_touch(page, strokes: Sequence[Sequence[tuple[float, float]]]) -> None:
+    """Draw strokes with a finger (touch events through the DevTools protocol; the page's context
+    needs has_touch=True)."""
+    box = page.locator(CANVAS).bounding_box()
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for stroke in strokes:
+            for i, (x, y) in enumerate(stroke):
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchStart" if i == 0 else "touchMove",
+                                                      "touchPoints": [{"x": box["x"] + x, "y": box["y"] + y}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
+
+
 def reset_canvas(page) -> None:
     page.locator(CANVAS).hover()
     page.locator(RESET).click()

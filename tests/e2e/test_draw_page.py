@@ -1,7 +1,7 @@
 """The Draw page in a real browser: real canvas, real mouse strokes, real Streamlit server."""
 from playwright.sync_api import expect
 
-from tests.e2e.browser import CANVAS, METRIC, ONE, ZERO, draw, reset_canvas, wait_idle
+from tests.e2e.browser import CANVAS, METRIC, ONE, SEVEN, ZERO, draw, draw_by_touch, reset_canvas, wait_idle
 
 
 def open_draw_page(page, url):
@@ -65,3 +65,18 @@ def test_switching_model_repredicts_without_redrawing(page, app_url):
     assert abs(sum(after) - 1) < 1e-3
     assert max(abs(a - b) for a, b in zip(after, before)) > 0.05, "the weak model sees the same drawing differently"
     expect(page.locator(METRIC).first).not_to_have_text("—")
+
+
+def test_a_phone_draws_with_a_finger_and_sees_the_answer_on_the_first_screen(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_draw_page(page, app_url)
+        draw_by_touch(page, SEVEN)
+        expect(page.locator(METRIC).first).to_have_text("7", timeout=15_000)
+        # No scrolling needed: the toolbar moves under the drawing on a narrow screen.
+        canvas, answer = page.locator(CANVAS).bounding_box(), page.locator(METRIC).first.bounding_box()
+        toolbar = page.get_by_text("Brush width").bounding_box()
+        assert answer["y"] + answer["height"] <= 844 and toolbar["y"] > canvas["y"] + canvas["height"]
+    finally:
+        context.close()
