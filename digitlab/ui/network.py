@@ -104,6 +104,6 @@ def show_probe(model: MLP, inside: Inside) -> None:
 
 def _pick_clicked_cell() -> None:
     """A click on the probe's 8x8 grid moves the Row and Column sliders there (heat map x = column, y = row)."""
-    point = st.session_state["inside_probe_grid"].clicked
-    if point and all(isinstance(point.get(axis), int) and 0 <= point[axis] <= 7 for axis in ("x", "y")):
+    point = getattr(st.session_state.get("inside_probe_grid"), "clicked", None)
+    if isinstance(point, dict) and all(isinstance(point.get(axis), int) and 0 <= point[axis] <= 7 for axis in ("x", "y")):
         st.session_state["inside_probe_row"], st.session_state["inside_probe_col"] = point["y"], point["x"]
