@@ -47,12 +47,22 @@ def test_inside_the_network_renders_for_a_drawing(page, app_url):
     hidden = json.loads((ROOT / "models" / "default.json").read_text())["model"]["hidden"]
     shown = [min(12, w) for w in (64, *hidden)] + [10]
     diagram = full_data(page, "inside_diagram")
-    assert [len(t["x"]) for t in diagram] == shown
+    assert [len(t["x"]) for t in diagram if t["name"] != "labels"] == shown
+    # The column titles are drawn, not only in the data (plotly.js hides text outside the axis range).
+    page.locator(".st-key-inside_diagram").scroll_into_view_if_needed()
+    for title in ("input", "layer 1", "layer 2", "output"):
+        expect(page.locator(".st-key-inside_diagram .textpoint").filter(has_text=title)).to_be_visible()
     paths = page.evaluate("""() => document.querySelector('.st-key-inside_diagram .js-plotly-plot')._fullLayout.shapes
                                    .filter(s => s.name === 'edges').map(s => s.path)""")
     assert sum(p.count("M") for p in paths) == sum(a * b for a, b in zip(shown, shown[1:])), "one edge per unit pair"
     drawn = page.locator(".st-key-inside_diagram .layer-subplot .shapelayer path")
     expect(drawn).to_have_count(len(paths))  # the edges are on the page, under the units
+
+    page.locator(".st-key-inside_weights").scroll_into_view_if_needed()
+    tile_labels = page.locator(".st-key-inside_weights .textpoint")
+    expect(tile_labels).to_have_count(16)  # "#unit · activation" over each of the 16 tiles
+    expect(tile_labels.first).to_be_visible()
+    expect(tile_labels.last).to_be_visible()
 
     saliency = full_data(page, "inside_saliency")[0]["z"]
     assert len(saliency) == 8 and all(len(r) == 8 for r in saliency)
