@@ -27,12 +27,15 @@ ARM = """([expected, last]) => {
   window.__latency = null; window.__prediction = null;
   let up = null;
   window.addEventListener('mouseup', () => { up = performance.now(); }, {capture: true, once: true});
-  // `last`: a selector of live charts; those in view (any part inside the window) must all have
-  // been redrawn after the mouseup too.
+  // `last`: a selector of live charts; those in view once the prediction shows (the page may have
+  // grown since the stroke began) must all have been redrawn after the mouseup too. How many that
+  // was is reported: with none in view there is nothing to wait for.
   const inView = (d) => { const r = d.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; };
-  window.__charts = last ? [...document.querySelectorAll(last)].filter(inView).length : 0;
-  const redrawn = () => !last || [...document.querySelectorAll(last)].filter(inView)
-    .every(d => Number(d.dataset.drawnAt) > up);
+  const redrawn = () => {
+    const shown = last ? [...document.querySelectorAll(last)].filter(inView) : [];
+    window.__charts = shown.length;
+    return shown.every(d => Number(d.dataset.drawnAt) > up);
+  };
   const check = () => {
     const el = document.querySelector('%s');
     const shows = up !== null && el && el.textContent.trim() === expected;
