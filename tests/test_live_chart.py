@@ -21,8 +21,27 @@ def test_plotly_js_is_copied_once_and_whole(tmp_path, monkeypatch):
     assert served.stat().st_size == live_chart.PLOTLY_JS.stat().st_size
 
 
+def test_a_static_folder_that_cannot_be_written_is_reported_not_raised(tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(live_chart, "STATIC_DIR", blocker / "static")  # mkdir under a file: OSError
+    assert live_chart.serve_plotly_js() is False
+    assert "fall back to st.plotly_chart" in caplog.text
+
+
+def test_without_plotly_js_served_the_chart_falls_back_to_st_plotly_chart(monkeypatch):
+    shown, sent = [], []
+    monkeypatch.setattr(live_chart, "_plotly_js_served", lambda: False)
+    monkeypatch.setattr(live_chart.st, "plotly_chart", lambda fig, **kwargs: shown.append((fig, kwargs["key"])))
+    monkeypatch.setattr(live_chart, "_chart", lambda **kwargs: sent.append(kwargs))
+    fig = go.Figure(go.Bar(y=[1, 2]))
+    live_chart.live_chart(fig, key="k", on_click=lambda: None)
+    assert shown == [(fig, "k")] and sent == []
+
+
 def test_the_figure_goes_out_as_json_without_its_template(monkeypatch):
     sent = {}
+    monkeypatch.setattr(live_chart, "_plotly_js_served", lambda: True)
     monkeypatch.setattr(live_chart, "_chart", lambda **kwargs: sent.update(kwargs))
     fig = go.Figure(go.Bar(y=np.array([0.25, 0.75]))).update_layout(height=200, template="plotly_dark")
     live_chart.live_chart(fig, key="k")

@@ -13,6 +13,7 @@ static file serving, see .streamlit/config.toml) and loaded once per browser tab
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -23,6 +24,7 @@ import streamlit as st
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # next to app.py: Streamlit serves it at app/static/
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+log = logging.getLogger(__name__)
 
 # Streamlit's look for Plotly (its own theme is applied only inside st.plotly_chart).
 _JS = """
@@ -89,20 +91,36 @@ _chart = st.components.v2.component("digitlab.live_chart", html='<div class="dl-
                                     isolate_styles=False)
 
 
-def serve_plotly_js() -> None:
-    """Put plotly.js where Streamlit serves static files (once per install; not in git)."""
+def serve_plotly_js() -> bool:
+    """Put plotly.js where Streamlit serves static files (once per install; not in git). False, with
+    a warning in the log, if that folder can't be written (a read-only install): the live charts
+    then fall back to st.plotly_chart."""
     target = STATIC_DIR / PLOTLY_JS.name
-    if not target.exists() or target.stat().st_size != PLOTLY_JS.stat().st_size:
-        STATIC_DIR.mkdir(exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        shutil.copyfile(PLOTLY_JS, tmp)
-        tmp.replace(target)  # atomic: a browser never fetches half a file
+    try:
+        if not target.exists() or target.stat().st_size != PLOTLY_JS.stat().st_size:
+            STATIC_DIR.mkdir(exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            shutil.copyfile(PLOTLY_JS, tmp)
+            tmp.replace(target)  # atomic: a browser never fetches half a file
+    except OSError as exc:
+        log.warning("live charts fall back to st.plotly_chart: cannot copy plotly.js to %s (%s)", STATIC_DIR, exc)
+        return False
+    return True
+
+
+def _plotly_js_served() -> bool:
+    """The browser can fetch plotly.js: it is in ./static and static serving is on (the project's
+    .streamlit/config.toml turns it on; a flag or another config can turn it off)."""
+    return bool(st.get_option("server.enableStaticServing")) and (STATIC_DIR / PLOTLY_JS.name).exists()
 
 
 def live_chart(figure: go.Figure, key: str, on_click: Callable[[], None] | None = None) -> None:
     """Show `figure`; the element under `key` keeps its chart and redraws it in place next time.
     With on_click, clicking a point calls it (then reruns) with st.session_state[key].clicked set to
     the point's {"x": ..., "y": ...}."""
+    if not _plotly_js_served():  # still a chart, rebuilt per change, without clicks
+        st.plotly_chart(figure, key=key, config={"displayModeBar": False})
+        return
     spec = figure.to_plotly_json()
     spec["layout"] = {k: v for k, v in spec["layout"].items() if k != "template"}  # the page sets the look
     data = {"figure": json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder),
