@@ -23,6 +23,7 @@ from digitlab.ui.network import inside_panel
 from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
 
 TRUTH_KEY = "truth_label"
+CLEARED_KEY = "canvas_cleared"  # how many times Clear was pressed: part of the canvas's key
 INSIDE_KEY = "inside_show"
 COLUMNS = [1.0, 1.25, 1.0]  # canvas | prediction | what the network sees (the toolbar lines up with them)
 UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and name the runner-up
@@ -72,9 +73,14 @@ def drawing_panel() -> None:
     with canvas_col:
         st.markdown('<div class="dl-canvas-gap"></div>', unsafe_allow_html=True)
         brush = st.session_state.get("brush_width", 20)
+        # A new key is a new, blank canvas: how the Clear button clears it (see clear_canvas).
+        cleared = st.session_state.get(CLEARED_KEY, 0)
         canvas = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#FFFFFF",
                            width=280, height=280, drawing_mode="freedraw", update_streamlit=True,
-                           return_image_data=True, key=CANVAS_KEY)
+                           return_image_data=True, key=CANVAS_KEY if not cleared else f"{CANVAS_KEY}_{cleared}")
+        # The canvas's own bin only shows on hover, which phones and tablets don't have.
+        st.button("Clear", icon=":material/ink_eraser:", key="clear_canvas", on_click=clear_canvas,
+                  help="Start again on a blank canvas.")
     try:  # the model picked in the toolbar; it may have been deleted since (Models page, disk)
         loaded = get_model(st.session_state[MODEL_KEY])
     except (KeyError, OSError, ModelError) as exc:
@@ -101,6 +107,11 @@ def drawing_panel() -> None:
         # without; with the whole panel in view it is drawn no later).
         time.sleep(PANEL_PAUSE_S)
         inside_panel(loaded.model, drawn.features if drawn else None)
+
+
+def clear_canvas() -> None:
+    """Runs before the rerun the Clear button starts, so the canvas is drawn anew under a new key."""
+    st.session_state[CLEARED_KEY] = st.session_state.get(CLEARED_KEY, 0) + 1
 
 
 def keep_form(pre: Preprocessed, probs: np.ndarray, strokes: dict | None, model_name: str) -> None:

@@ -24,6 +24,13 @@ def chart_probabilities(page) -> list[float]:
     return handle.json_value()
 
 
+def ink_pixels(page) -> int:
+    """Dark pixels on the canvas's drawing layer (fabric.js draws strokes on the lower canvas)."""
+    return page.locator("[data-testid=stBidiComponentIsolated] canvas.dc-canvas.lower-canvas").evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+        " for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] < 128) n++; return n; }")
+
+
 def test_empty_canvas_prompts_to_draw(page, app_url):
     open_draw_page(page, app_url)
     expect(page.locator(METRIC).first).to_have_text("—")
@@ -45,6 +52,14 @@ def test_draw_one_then_clear_then_zero(page, app_url):
 
     draw(page, ZERO)
     expect(page.locator(METRIC).first).to_have_text("0", timeout=15_000)
+
+    # The page's own Clear button (the canvas's bin shows only on hover): a blank canvas, then a new digit.
+    assert ink_pixels(page) > 0
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator(METRIC).first).to_have_text("—", timeout=15_000)
+    assert ink_pixels(page) == 0, "a blank canvas"
+    draw(page, ONE)
+    expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
 
 
 def test_switching_model_repredicts_without_redrawing(page, app_url):
@@ -78,5 +93,7 @@ def test_a_phone_draws_with_a_finger_and_sees_the_answer_on_the_first_screen(bro
         canvas, answer = page.locator(CANVAS).bounding_box(), page.locator(METRIC).first.bounding_box()
         toolbar = page.get_by_text("Brush width").bounding_box()
         assert answer["y"] + answer["height"] <= 844 and toolbar["y"] > canvas["y"] + canvas["height"]
+        page.get_by_role("button", name="Clear").tap()  # no hover on a phone: the canvas's bin stays hidden
+        expect(page.locator(METRIC).first).to_have_text("—", timeout=15_000)
     finally:
         context.close()
