@@ -31,7 +31,9 @@ def test_empty_canvas_shows_a_prompt_and_no_prediction():
     at = run()
     assert not at.exception
     assert at.metric[0].label == "Prediction" and at.metric[0].value == "—"
-    assert any("Draw a digit in the box" in i.value for i in at.info)
+    assert "Draw a digit in the box" in at.metric[0].delta
+    keep = at.button(key="keep_drawing")
+    assert keep.disabled and at.segmented_control(key="truth_label").disabled, "nothing to keep yet"
 
 
 @pytest.mark.parametrize("strokes, digit", [([[(140, 40), (140, 240)]], "1"), ([arc(140, 140, 60, 95, 0, 360)], "0")])

@@ -96,8 +96,7 @@ def drawing_panel() -> None:
     probs = predict_proba(loaded.model, drawn.features) if drawn else None
     with result_col:
         show_prediction(probs)
-        if drawn:
-            keep_form(drawn, probs, canvas.json_data, loaded.name)
+        keep_form(drawn, probs, canvas.json_data, loaded.name)
     with steps_col:
         show_steps(drawn)
     if st.session_state.get(INSIDE_KEY):  # switched on in the toolbar (issue 7)
@@ -114,19 +113,22 @@ def clear_canvas() -> None:
     st.session_state[CLEARED_KEY] = st.session_state.get(CLEARED_KEY, 0) + 1
 
 
-def keep_form(pre: Preprocessed, probs: np.ndarray, strokes: dict | None, model_name: str) -> None:
+def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict | None, model_name: str) -> None:
     """Confirm or correct the label and keep the drawing: it goes to My drawings, where it can
-    score models and (on the Train page) teach them this person's handwriting."""
-    guess = int(np.argmax(probs))
+    score models and (on the Train page) teach them this person's handwriting. There, disabled, on
+    a blank canvas too: the page keeps its layout when you start or clear a drawing."""
     with st.container(border=True):
         # One widget for every drawing (a new one per stroke would cost the browser a remount);
         # its value starts at the new guess whenever the drawing changes.
-        drawing_id = hash(pre.grid.tobytes())
-        if st.session_state.get("_truth_for") != drawing_id:
+        guess = int(np.argmax(probs)) if pre is not None else None
+        drawing_id = hash(pre.grid.tobytes()) if pre is not None else None
+        if st.session_state.get("_truth_for", "") != drawing_id:
             st.session_state["_truth_for"], st.session_state[TRUTH_KEY] = drawing_id, guess
         truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), key=TRUTH_KEY,
+                                     disabled=pre is None,
                                      help="Confirm or correct the label, then keep the drawing in My drawings.")
-        if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=truth is None, key="keep_drawing"):
+        if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=pre is None or truth is None,
+                     key="keep_drawing") and pre is not None:
             try:
                 drawings.add(int(truth), pre.grid, strokes=strokes, prediction=guess, model=model_name)
             except drawings.DrawingsError as exc:
@@ -160,9 +162,10 @@ def _model_label(row: dict) -> str:
 
 
 def show_prediction(probs: np.ndarray | None) -> None:
-    if probs is None:
-        st.metric("Prediction", "—")
-        st.info("Draw a digit in the box to see what the network thinks it is.")
+    if probs is None:  # the prompt where the certainty goes, so the page keeps its layout
+        st.metric("Prediction", "—", delta="Draw a digit in the box to see what the network thinks it is.",
+                  delta_color="off", delta_arrow="off")
+        st.empty()  # the unsure warning's place
     else:
         order = np.argsort(probs)[::-1]
         best, runner = int(order[0]), int(order[1])

@@ -27,13 +27,14 @@ SALIENCY_KINDS = {
 def inside_panel(model: MLP, features: np.ndarray | None) -> None:
     """The views for the current drawing (the Draw page calls this while its toggle is on)."""
     st.markdown("#### Inside the network")
-    if features is None:  # the same views for blank paper: the charts stay put and just redraw
-        st.info("Nothing drawn yet: this is how the network responds to a blank canvas. Draw a digit to see "
-                "how each layer responds to it.")
+    blank = features is None
+    if blank:  # the same views for blank paper: the charts stay put and just redraw
         features = np.zeros(64, np.float32)
-    else:
-        st.empty()  # in the blank canvas's note's place, so the charts below keep theirs
     inside = look_inside(model, features)
+    # One line either way, so the charts below don't move when a drawing starts or is cleared.
+    st.caption("Nothing drawn yet: this is how the network responds to a blank canvas. Draw a digit to see how "
+               "each layer responds to it." if blank else
+               f"For your drawing, which the network reads as a {inside.predicted} ({inside.probs[inside.predicted]:.0%}).")
     diagram_col, saliency_col = st.columns([2.0, 1.0], gap="medium")
     with diagram_col:
         show_diagram(inside)
