@@ -4,8 +4,8 @@ st.plotly_chart hashes the figure into the element's id, so a chart whose data c
 down and built again from scratch on every rerun: the costliest thing a stroke asks of a browser
 (benchmarks/load.py, benchmarks/draw_latency.py). This keyed components-v2 element keeps one chart
 per key and hands each new figure to Plotly.react, which redraws only what changed, and only
-once the chart is in view (or about to be): the Draw page's inside panel mostly sits below the
-fold while a person draws.
+once the chart is in view: the Draw page's inside panel mostly sits below the fold while a person
+draws.
 
 plotly.js is the copy shipped inside the plotly Python package, served from ./static (Streamlit's
 static file serving, see .streamlit/config.toml) and loaded once per browser tab.
