@@ -115,8 +115,8 @@ def clear_canvas() -> None:
 
 def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict | None, model_name: str) -> None:
     """Confirm or correct the label and keep the drawing: it goes to My drawings, where it can
-    score models and (on the Train page) teach them this person's handwriting. There, disabled, on
-    a blank canvas too: the page keeps its layout when you start or clear a drawing."""
+    score models and (on the Train page) teach them this person's handwriting. Shown, disabled, on a
+    blank canvas too, so the page keeps its layout when a drawing starts or is cleared."""
     with st.container(border=True):
         # One widget for every drawing (a new one per stroke would cost the browser a remount);
         # its value starts at the new guess whenever the drawing changes.

@@ -106,5 +106,5 @@ def show_probe(model: MLP, inside: Inside) -> None:
 def _pick_clicked_cell() -> None:
     """A click on the probe's 8x8 grid moves the Row and Column sliders there (heat map x = column, y = row)."""
     point = getattr(st.session_state.get("inside_probe_grid"), "clicked", None)
-    if isinstance(point, dict) and all(isinstance(point.get(axis), int) and 0 <= point[axis] <= 7 for axis in ("x", "y")):
+    if isinstance(point, dict) and all(isinstance(point.get(a), int) and 0 <= point[a] <= 7 for a in ("x", "y")):
         st.session_state["inside_probe_row"], st.session_state["inside_probe_col"] = point["y"], point["x"]
