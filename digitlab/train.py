@@ -223,7 +223,7 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
         if not losses:
             return
         # Scored after the epoch on clean inputs (no dropout or augmentation), so the train and
-        # validation curves are comparable; and no per-batch bookkeeping slows the steps.
+        # validation curves are comparable; a step only keeps its loss tensor (read out here, once).
         train_loss, train_acc = _score(model, splits.x_train, splits.y_train)
         val_loss, val_acc = _score(model, splits.x_val, splits.y_val)
         yield EpochMetrics(epoch, config.epochs, train_loss, train_acc, val_loss, val_acc,

@@ -122,7 +122,7 @@ def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict 
         # its value starts at the new guess whenever the drawing changes.
         guess = int(np.argmax(probs)) if pre is not None else None
         drawing_id = hash(pre.grid.tobytes()) if pre is not None else None
-        if st.session_state.get("_truth_for", "") != drawing_id:
+        if st.session_state.get("_truth_for", "") != drawing_id:  # "": never set (None is the blank canvas)
             st.session_state["_truth_for"], st.session_state[TRUTH_KEY] = drawing_id, guess
         truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), key=TRUTH_KEY,
                                      disabled=pre is None,
