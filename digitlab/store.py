@@ -22,13 +22,15 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
+from digitlab import metadata
+from digitlab.metadata import FORMAT
 from digitlab.model import MLP, ModelConfig
 
-FORMAT = "digitlab-mlp/1"
 META_KEY = "digitlab"
 DEFAULT_NAME = "default"
 MAX_FILE_BYTES = 256 * 1024 * 1024
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+FILE_SUFFIXES = (".safetensors", ".json")  # a name ending so would be read as a path (see resolve)
 PROJECT_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
@@ -60,6 +62,9 @@ def check_name(name: str) -> str:
             f"invalid model name {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
             "starting with a letter or digit (no paths, no '..')"
         )
+    if name.lower().endswith(FILE_SUFFIXES):
+        raise ModelError(f"invalid model name {name!r}: a name can't end in .safetensors or .json "
+                         f"(the files are NAME.safetensors and NAME.json); try {Path(name).stem!r}")
     return name
 
 
@@ -81,6 +86,10 @@ def save_model(model: MLP, name: str, info: dict, *, directory: Path | None = No
     if path.exists() and not overwrite:
         raise ModelError(f"a model named {name!r} already exists in {directory}; choose another name or overwrite")
     tensors = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}  # own memory: weights may be views
+    bad = [k for k, v in tensors.items() if not torch.isfinite(v).all()]
+    if bad:
+        raise ModelError(f"not saved: the weights contain NaN or infinite values (in {', '.join(bad)}), so the "
+                         "model cannot predict anything; training diverged: try a smaller learning rate")
     sidecar = {
         "format": FORMAT,
         "name": name,
@@ -89,7 +98,11 @@ def save_model(model: MLP, name: str, info: dict, *, directory: Path | None = No
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
-    blob = safetensors_bytes(tensors, metadata={META_KEY: json.dumps(sidecar)})
+    text = json.dumps(sidecar)
+    problem = metadata.problem(json.loads(text))  # as a reader will see it (tuples become lists)
+    if problem:
+        raise ModelError(f"not saved: its metadata is invalid ({problem})")
+    blob = safetensors_bytes(tensors, metadata={META_KEY: text})
     _atomic_write(path, blob)
     sidecar["weights_sha256"] = hashlib.sha256(blob).hexdigest()
     _atomic_write(path.with_suffix(".json"), (json.dumps(sidecar, indent=2) + "\n").encode())
@@ -130,7 +143,11 @@ def resolve(name_or_path: str | os.PathLike) -> Path:
     """A model name (looked up in models_dir()) or a path to a .safetensors file (or its .json)."""
     text = str(name_or_path)
     candidate = Path(text)
-    if candidate.suffix in (".safetensors", ".json") or os.sep in text or "/" in text:
+    bare = os.sep not in text and "/" not in text
+    if bare and candidate.suffix in FILE_SUFFIXES and not candidate.with_suffix(".safetensors").is_file():
+        # "default.json" typed as a name: the models folder's default, not ./default.safetensors
+        path = models_dir() / f"{candidate.stem}.safetensors"
+    elif candidate.suffix in FILE_SUFFIXES or not bare:
         path = candidate.with_suffix(".safetensors")
     else:
         path = models_dir() / f"{check_name(text)}.safetensors"
@@ -151,8 +168,9 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_NAME) -> LoadedModel:
         config = ModelConfig(**{**info["model"], "hidden": tuple(info["model"]["hidden"])})
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{path.name}: model config is invalid: {exc}") from exc
+    with torch.device("meta"):  # shapes only: a config naming huge layers must not allocate them
+        _check_tensors(path, MLP(config), tensors)
     model = MLP(config)
-    _check_tensors(path, model, tensors)
     model.load_state_dict(tensors)
     model.eval()
     return LoadedModel(model, info, path, warnings)
@@ -161,15 +179,18 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_NAME) -> LoadedModel:
 def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     try:
         with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
+            header = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise ModelError(f"{path.name} is not a valid safetensors file ({exc}); models are never unpickled") from exc
     try:
-        embedded = json.loads(metadata[META_KEY])
+        embedded = json.loads(header[META_KEY])
         assert isinstance(embedded, dict) and embedded.get("format") == FORMAT
-    except (KeyError, ValueError, AssertionError) as exc:
+    except (KeyError, ValueError, AssertionError, RecursionError) as exc:
         raise ModelError(f"{path.name} is a safetensors file but not a DigitLab model (no '{META_KEY}' metadata)") from exc
+    problem = metadata.problem(embedded)
+    if problem:
+        raise ModelError(f"{path.name}: its DigitLab metadata is invalid: {problem}")
     return tensors, embedded
 
 
@@ -178,12 +199,16 @@ def _pick_sidecar(path: Path, embedded: dict) -> tuple[dict, list[str]]:
     sidecar_path = path.with_suffix(".json")
     try:
         sidecar = json.loads(sidecar_path.read_text())
-        if sidecar.get("weights_sha256") == hashlib.sha256(path.read_bytes()).hexdigest():
-            return sidecar, []
-        problem = "does not match the weights (stale)"
+        if sidecar.get("weights_sha256") != hashlib.sha256(path.read_bytes()).hexdigest():
+            problem = "does not match the weights (stale)"
+        else:
+            problem = metadata.problem(sidecar)
+            if problem is None:
+                return sidecar, []
+            problem = f"is invalid ({problem})"
     except FileNotFoundError:
         problem = "is missing"
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         problem = "is not valid JSON"
     return embedded, [f"{sidecar_path.name} {problem}; used the metadata inside {path.name}"]
 

@@ -151,9 +151,17 @@ def model_picker() -> None:
     row = by_name[name]
     train = row["train"]
     st.caption(f"{'–'.join(map(str, row['hidden']))} {row['activation']} MLP · {train.get('optimizer', '?')} "
-               f"lr {train.get('lr', '?')} · {train.get('epochs', '?')} epochs · augment {train.get('augment', 0)}")
+               f"lr {train.get('lr', '?')} · {epochs_text(row)} · augment {train.get('augment', 0)}")
     for file, reason in broken:
         st.caption(f"⚠️ skipped {file}: {reason}")
+
+
+def epochs_text(row: dict) -> str:
+    """'150 epochs', or '177 of 300 epochs' for a run stopped early: what the model really had."""
+    planned, run = row["train"].get("epochs"), row.get("epochs_run")
+    if run is not None and planned is not None and run != planned:
+        return f"{run} of {planned} epochs"
+    return f"{planned if planned is not None else run if run is not None else '?'} epochs"
 
 
 def _model_label(row: dict) -> str:

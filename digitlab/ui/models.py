@@ -17,7 +17,7 @@ def page() -> None:
                "Models are safetensors files (never pickle) with a JSON description.")
     rows, broken = catalogue()
     table = [{"name": r["name"], "layers": "–".join(map(str, r["hidden"])), "activation": r["activation"],
-              "test accuracy": r["test_accuracy"], "epochs": r["train"].get("epochs"), "augment": r["train"].get("augment"),
+              "test accuracy": r["test_accuracy"], "epochs": r["epochs_run"] if r["epochs_run"] is not None else r["train"].get("epochs"), "augment": r["train"].get("augment"),
               "created": r["created"]} for r in rows]
     st.dataframe(table, hide_index=True, column_config={
         "test accuracy": st.column_config.ProgressColumn("test accuracy", format="percent", min_value=0, max_value=1)})

@@ -48,8 +48,10 @@ def model_catalogue(folder: str, signature: tuple = ()) -> tuple[list[dict], lis
     `signature` (the folder's file names, sizes and mtimes) is in the cache key: any change to the
     folder - a save, an upload, a copy from outside - makes a fresh listing, and nothing else does."""
     good, broken = list_models(Path(folder))
+    # Every field read here has the type digitlab.metadata's schema gives it (list_models checks it).
     rows = [{"name": m.name, "hidden": list(m.info["model"]["hidden"]), "activation": m.info["model"]["activation"],
-             "test_accuracy": m.info.get("metrics", {}).get("test_accuracy"), "created": m.info.get("created", ""),
+             "test_accuracy": m.info.get("metrics", {}).get("test_accuracy"),
+             "epochs_run": m.info.get("metrics", {}).get("epochs_run"), "created": m.info.get("created", ""),
              "train": m.info.get("train", {})} for m in good]
     return rows, [(p.name, reason) for p, reason in broken]
 
