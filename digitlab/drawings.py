@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS drawings (
 CREATE INDEX IF NOT EXISTS drawings_label ON drawings (label);
 """
 CSV_FIELDS = ("created", "label", "prediction", "model", "grid", "strokes")
+# A CSV field may be as large as the biggest upload (.streamlit/config.toml maxUploadSize): long
+# scribbles make strokes JSON far over the csv module's 128 KB default, and export writes them whole.
+MAX_FIELD_BYTES = 16 * 2**20
+MAX_STROKES_DEPTH = 32  # the canvas's json_data nests ~5 deep; deeper is not a drawing (and json recursion)
 
 
 class DrawingsError(ValueError):
@@ -139,26 +143,79 @@ def export_csv(path: Path | None = None) -> str:
     return buf.getvalue()
 
 
-def import_csv(text: str, path: Path | None = None) -> tuple[int, list[str]]:
-    """Import drawings from CSV text (as export_csv writes it). Returns (imported, problems), one
-    problem per bad line with its line number; good lines are imported regardless."""
+def import_csv(text: str, path: Path | None = None) -> tuple[int, int, list[str]]:
+    """Import drawings from CSV text (as export_csv writes it). Returns (imported, duplicates,
+    problems): a line identical to a drawing already kept (or to an earlier line) is skipped and
+    counted, since a second copy would count twice in the accuracy figures; each bad line is one
+    problem with its line number, and good lines are imported regardless."""
+    csv.field_size_limit(MAX_FIELD_BYTES)
     reader = csv.DictReader(io.StringIO(text))
-    missing = {"label", "grid"} - set(reader.fieldnames or ())
+    try:
+        missing = {"label", "grid"} - set(reader.fieldnames or ())
+    except csv.Error as exc:
+        raise DrawingsError(f"not a readable CSV file: {exc}") from None
     if missing:
         raise DrawingsError(f"not a drawings CSV: missing column(s) {', '.join(sorted(missing))}")
-    imported, problems = 0, []
-    for row in reader:
+    imported, duplicates, problems = 0, 0, []
+    while True:
         try:
-            grid = [float(v) for v in (row.get("grid") or "").replace(",", " ").split()]
-            label = _int_field(row, "label")
-            prediction = _int_field(row, "prediction") if (row.get("prediction") or "").strip() else None
-            strokes = json.loads(row.get("strokes") or "{}")
-            add(label, grid, prediction=prediction, model=(row.get("model") or None), strokes=strokes,
-                created=(row.get("created") or None), path=path)
-            imported += 1
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # the reader cannot go on past this (e.g. a field over MAX_FIELD_BYTES)
+            problems.append(f"line {reader.line_num}: {exc}; stopped reading here")
+            break
+        try:
+            if _add_row(row, path):
+                imported += 1
+            else:
+                duplicates += 1
         except (DrawingsError, ValueError) as exc:
             problems.append(f"line {reader.line_num}: {exc}")
-    return imported, problems
+    return imported, duplicates, problems
+
+
+def _add_row(row: dict, path: Path | None) -> bool:
+    """Keep one CSV row unless the very same drawing is kept already; True if it was added."""
+    grid = [float(v) for v in (row.get("grid") or "").replace(",", " ").split()]
+    label = _int_field(row, "label")
+    prediction = _int_field(row, "prediction") if (row.get("prediction") or "").strip() else None
+    strokes = _strokes(row.get("strokes") or "{}")
+    label, grid_text, prediction = _check(label, grid, prediction)
+    created, model = row.get("created") or None, row.get("model") or None
+    with closing(_connect(path)) as conn:
+        same = conn.execute("SELECT 1 FROM drawings WHERE created IS ? AND label = ? AND prediction IS ? AND model IS ?"
+                            " AND grid = ? AND strokes = ? LIMIT 1",
+                            (created, label, prediction, model, grid_text, json.dumps(strokes))).fetchone()
+    if same:
+        return False
+    add(label, grid, prediction=prediction, model=model, strokes=strokes, created=created, path=path)
+    return True
+
+
+def _strokes(text: str) -> dict:
+    try:
+        strokes = json.loads(text)
+    except RecursionError:
+        raise DrawingsError(f"strokes are nested too deeply (more than {MAX_STROKES_DEPTH} levels)") from None
+    except ValueError as exc:
+        raise DrawingsError(f"strokes are not valid JSON ({exc})") from None
+    if not isinstance(strokes, dict):
+        raise DrawingsError("strokes must be a JSON object (the canvas's drawing)")
+    if _depth(strokes) > MAX_STROKES_DEPTH:
+        raise DrawingsError(f"strokes are nested too deeply (more than {MAX_STROKES_DEPTH} levels)")
+    return strokes
+
+
+def _depth(value) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _int_field(row: dict, name: str) -> int:

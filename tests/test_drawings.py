@@ -78,8 +78,8 @@ def test_csv_round_trip_and_bad_lines_are_reported(db, tmp_path, monkeypatch):
         ',6,,,' + " ".join(["2"] * 64) + ',{not json',  # broken strokes
     ]
     monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path / "other"))
-    imported, problems = drawings.import_csv(text + "\n".join(bad) + "\n")
-    assert imported == 2 and len(problems) == 4
+    imported, duplicates, problems = drawings.import_csv(text + "\n".join(bad) + "\n")
+    assert imported == 2 and duplicates == 0 and len(problems) == 4
     assert problems[0].startswith("line 4:") and "label" in problems[0]
     assert "64 numbers" in problems[1]
     again = drawings.list_drawings()

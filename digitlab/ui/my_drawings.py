@@ -74,17 +74,31 @@ def gallery(kept: list[drawings.Drawing]) -> None:
         st.rerun()
 
 
+IMPORT_REPORT_KEY = "mine_import_report"  # what the last import did, shown after the page refreshes
+
+
 def import_export(kept: list[drawings.Drawing]) -> None:
-    with st.expander("Export or import (CSV)"):
+    with st.expander("Export or import (CSV)", expanded=IMPORT_REPORT_KEY in st.session_state):
         st.download_button("Download all as CSV", drawings.export_csv() if kept else "", file_name="my_drawings.csv",
                            mime="text/csv", disabled=not kept, key="mine_export")
         upload = st.file_uploader("Import drawings from a CSV made by Download", type=["csv"], key="mine_import")
+        show_import_report()
         if upload is not None and st.button("Import", key="mine_import_go"):
             try:
-                imported, problems = drawings.import_csv(upload.getvalue().decode("utf-8", errors="replace"))
+                report = drawings.import_csv(upload.getvalue().decode("utf-8", errors="replace"))
             except drawings.DrawingsError as exc:
                 st.error(str(exc))
                 return
-            st.success(f"Imported {imported} drawing(s).")
-            if problems:
-                st.warning(f"{len(problems)} line(s) skipped:\n\n" + "\n".join(f"- {p}" for p in problems[:20]))
+            st.session_state[IMPORT_REPORT_KEY] = report
+            st.rerun()  # the count, accuracy and gallery above now include what was imported
+
+
+def show_import_report() -> None:
+    report = st.session_state.pop(IMPORT_REPORT_KEY, None)
+    if report is None:
+        return
+    imported, duplicates, problems = report
+    st.success(f"Imported {imported} drawing(s)." + (f" Skipped {duplicates} already kept (exact duplicates)."
+                                                       if duplicates else ""))
+    if problems:
+        st.warning(f"{len(problems)} line(s) skipped:\n\n" + "\n".join(f"- {p}" for p in problems[:20]))
