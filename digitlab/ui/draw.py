@@ -23,10 +23,13 @@ from digitlab.ui.network import inside_panel
 from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
 
 TRUTH_KEY = "truth_label"
+TRUTH_LAST_KEY = "_truth_last"  # the label last chosen, to undo the control's click-to-deselect
 CLEARED_KEY = "canvas_cleared"  # how many times Clear was pressed: part of the canvas's key
 INSIDE_KEY = "inside_show"
 COLUMNS = [1.0, 1.25, 1.0]  # canvas | prediction | what the network sees (the toolbar lines up with them)
 UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and name the runner-up
+BLANK_PROMPT = "Draw a digit in the box to see what the network thinks it is."
+TOO_SMALL_PROMPT = "Too small to read: draw the digit bigger, filling most of the box."
 PANEL_PAUSE_S = 0.015  # before the inside panel, so the prediction is rendered on its own (see drawing_panel)
 
 
@@ -94,8 +97,9 @@ def drawing_panel() -> None:
         pre = None
     drawn = pre if pre is not None and not pre.empty else None
     probs = predict_proba(loaded.model, drawn.features) if drawn else None
+    speck = pre is not None and pre.empty and bool((pre.ink > 0.5).any())  # ink, but too little to be a digit
     with result_col:
-        show_prediction(probs)
+        show_prediction(probs, prompt=TOO_SMALL_PROMPT if speck else BLANK_PROMPT)
         keep_form(drawn, probs, canvas.json_data, loaded.name)
     with steps_col:
         show_steps(drawn)
@@ -124,8 +128,10 @@ def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict 
         drawing_id = hash(pre.grid.tobytes()) if pre is not None else None
         if st.session_state.get("_truth_for", "") != drawing_id:  # "": never set (None is the blank canvas)
             st.session_state["_truth_for"], st.session_state[TRUTH_KEY] = drawing_id, guess
+        if st.session_state.get(TRUTH_KEY) is not None:
+            st.session_state[TRUTH_LAST_KEY] = st.session_state[TRUTH_KEY]
         truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), key=TRUTH_KEY,
-                                     disabled=pre is None,
+                                     disabled=pre is None, on_change=_keep_a_label,
                                      help="Confirm or correct the label, then keep the drawing in My drawings.")
         if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=pre is None or truth is None,
                      key="keep_drawing") and pre is not None:
@@ -137,14 +143,25 @@ def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict 
                 st.toast(f"Kept as a {truth}. See it under My drawings.", icon="✅")
 
 
+def _keep_a_label() -> None:
+    """st.segmented_control deselects its option when that option is clicked again; clicking the
+    label already chosen (e.g. to confirm the guess) must confirm it, so put it back."""
+    if st.session_state.get(TRUTH_KEY) is None and st.session_state.get(TRUTH_LAST_KEY) is not None:
+        st.session_state[TRUTH_KEY] = st.session_state[TRUTH_LAST_KEY]
+
+
 def model_picker() -> None:
     rows, broken = catalogue()
     names = [r["name"] for r in rows]
     if not names:
         st.error("No usable model in the models folder. Train one: `python -m digitlab train --out mine`.")
         st.stop()
-    if st.session_state.get(MODEL_KEY) not in names:
+    wanted = st.session_state.get(MODEL_KEY)
+    if wanted not in names:
         st.session_state[MODEL_KEY] = DEFAULT_NAME if DEFAULT_NAME in names else names[0]
+        if wanted is not None:  # say so: never switch models silently
+            reason = dict(broken).get(f"{wanted}.safetensors", "it is no longer in the models folder")
+            st.warning(f"**{wanted}** can't be used ({reason}). Showing **{st.session_state[MODEL_KEY]}** instead.")
     by_name = {r["name"]: r for r in rows}
     name = st.selectbox("Model", names, key=MODEL_KEY, format_func=lambda n: _model_label(by_name[n]),
                         help="The shipped default and every saved model. Switching re-reads your drawing.")
@@ -169,10 +186,9 @@ def _model_label(row: dict) -> str:
     return f"{row['name']} — {acc:.1%} test accuracy" if acc is not None else row["name"]
 
 
-def show_prediction(probs: np.ndarray | None) -> None:
+def show_prediction(probs: np.ndarray | None, prompt: str = BLANK_PROMPT) -> None:
     if probs is None:  # the prompt where the certainty goes, so the page keeps its layout
-        st.metric("Prediction", "—", delta="Draw a digit in the box to see what the network thinks it is.",
-                  delta_color="off", delta_arrow="off")
+        st.metric("Prediction", "—", delta=prompt, delta_color="off", delta_arrow="off")
         st.empty()  # the unsure warning's place
     else:
         order = np.argsort(probs)[::-1]

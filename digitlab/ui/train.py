@@ -8,6 +8,7 @@ train_results.py.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 
 import streamlit as st
@@ -236,6 +237,7 @@ def show_progress(job: TrainingJob, snap: Snapshot) -> None:
                                          "and keeps the model as it stands."):
         job.stop()
         st.toast("Stopping…")
+    diverged(job, snap)
     if snap.history:
         # One figure per job, updated in place at each poll: cheaper than building a new one.
         figures = st.session_state.setdefault("_train_figures", {})
@@ -244,6 +246,29 @@ def show_progress(job: TrainingJob, snap: Snapshot) -> None:
             figures[job.id] = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True)
         fig = plots.set_history(figures[job.id], snap.history)
         st.plotly_chart(fig, key="train_curves", config=PLOTLY_CONFIG)
+
+
+def first_non_finite(history) -> tuple[int, float] | None:
+    """(epoch, loss) of the first epoch whose loss (or one of its batches') is NaN or infinite."""
+    for m in history:
+        for loss in (m.train_loss, *m.batch_losses):
+            if loss is not None and not math.isfinite(loss):
+                return m.epoch, loss
+    return None
+
+
+def diverged(job: TrainingJob, snap: Snapshot) -> None:
+    """Say so as soon as the loss stops being a number: nothing after that can learn, and the
+    weights are likely NaN too (then Save refuses them)."""
+    found = first_non_finite(snap.history)
+    if found is None:
+        return
+    epoch, loss = found
+    st.error(f"Training diverged: the loss became **{loss}** in epoch {epoch}, so the network cannot learn from "
+             "here on. Try a smaller learning rate.", icon=":material/error:")
+    if not snap.finished and st.button("Stop this run", key="train_stop_diverged", type="primary"):
+        job.stop()
+        st.toast("Stopping…")
 
 
 def _status(job: TrainingJob, snap: Snapshot) -> None:

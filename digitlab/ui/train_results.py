@@ -106,13 +106,17 @@ def _name_problem(name: str) -> str | None:
 
 
 def _use_it(name: str) -> None:
+    rows, broken = catalogue()
+    if name not in {r["name"] for r in rows}:  # deleted or broken since: say so, never open another model
+        reason = dict(broken).get(f"{name}.safetensors", "it is no longer in the models folder")
+        st.error(f"**{name}** was saved but can't be used now: {reason}")
+        return
     st.success(f"Saved as **{name}**: it is in the Draw page's model picker.")
     if st.button(f"✏️ Use {name} on the Draw page", key="train_use"):
-        from digitlab.ui import draw
+        from digitlab.ui.pages import DRAW  # imported here: pages imports this module
 
         st.session_state[MODEL_KEY] = name
-        # A Page is identified by its url_path, so this is the same page app.py registered.
-        st.switch_page(st.Page(draw.page, title="Draw", url_path="draw"))
+        st.switch_page(DRAW)
 
 
 # --- compare --------------------------------------------------------------------------------------
