@@ -12,8 +12,8 @@ written by `split` before any tuning and never changed afterwards):
 
 `python -m digitlab.fonts build` fetches the fonts with `npm pack` into a cache folder (outside
 the source tree) and renders each font's ten digits once into a 96x96 shape. The shapes are
-committed (digitlab/assets/font_digits_train.npz for training, tests/data/font_digits_{dev,heldout}.npz
-for measuring), so training and tests need neither npm nor the network.
+committed (digitlab/assets/font_digits_{train,dev}.npz: training, and calibrating the confidence;
+tests/data/font_digits_heldout.npz: measuring), so training and tests need neither npm nor the network.
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ import numpy as np
 ASSETS = Path(__file__).resolve().parent / "assets"
 SPLIT_PATH = ASSETS / "font_split.json"
 TRAIN_SHAPES = ASSETS / "font_digits_train.npz"
-TEST_DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+DEV_SHAPES = ASSETS / "font_digits_dev.npz"
+HELDOUT_SHAPES = Path(__file__).resolve().parent.parent / "tests" / "data" / "font_digits_heldout.npz"
 SHAPE = 96  # side of a stored digit shape; the digit's longer side fills SHAPE - 2 * PAD
 PAD = 4
 SPLIT_SEED = 20261130
@@ -158,9 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         SPLIT_PATH.write_text(json.dumps(choose_split(), indent=1) + "\n")
         return 0
     split = load_split()
-    _save(TRAIN_SHAPES, split["train"], args.cache)
-    for part in ("dev", "heldout"):
-        _save(TEST_DATA / f"font_digits_{part}.npz", split[part], args.cache)
+    for part, path in (("train", TRAIN_SHAPES), ("dev", DEV_SHAPES), ("heldout", HELDOUT_SHAPES)):
+        _save(path, split[part], args.cache)
     return 0
 
 

@@ -9,6 +9,9 @@ from torch import nn
 
 from digitlab.data import N_CLASSES, N_FEATURES
 
+# The one "unsure" rule, shared by the Draw page and the CLI: the top probability is under this.
+# Chosen on the development sets for the calibrated default model (see digitlab/calibrate.py).
+UNSURE_BELOW = 0.6
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 
 
@@ -80,3 +83,9 @@ def predict_proba(model: MLP, x: np.ndarray, batch_size: int = 4096) -> np.ndarr
         out = [torch.softmax(model(torch.from_numpy(x[i : i + batch_size])), dim=1) for i in range(0, len(x), batch_size)]
     probs = torch.cat(out).numpy() if out else np.zeros((0, N_CLASSES), np.float32)
     return probs[0] if single else probs
+
+
+def is_unsure(probs: np.ndarray) -> bool | np.ndarray:
+    """Whether the network should say it is unsure, for one (10,) or many (N, 10) probability rows."""
+    top = np.asarray(probs).max(axis=-1)
+    return bool(top < UNSURE_BELOW) if np.ndim(top) == 0 else top < UNSURE_BELOW

@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from digitlab.model import MLP, predict_proba
+from digitlab.model import MLP, is_unsure, predict_proba
 from digitlab.preprocess import preprocess
 
 CHUNK = 512  # files per batched forward pass; bounds memory for huge file lists
@@ -20,9 +20,11 @@ class FilePrediction:
     prediction: int | None
     probabilities: list[float] | None
     error: str | None
+    unsure: bool | None = None  # digitlab.model.is_unsure: the same rule as the Draw page's
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "prediction": self.prediction, "probabilities": self.probabilities, "error": self.error}
+        return {"path": self.path, "prediction": self.prediction, "probabilities": self.probabilities,
+                "unsure": self.unsure, "error": self.error}
 
 
 def predict_files(model: MLP, paths: Iterable[Path]) -> Iterator[FilePrediction]:
@@ -43,4 +45,4 @@ def predict_files(model: MLP, paths: Iterable[Path]) -> Iterator[FilePrediction]
             if error:
                 yield FilePrediction(str(path), None, None, error)
             else:
-                yield FilePrediction(str(path), int(p.argmax()), [round(float(v), 6) for v in p], None)
+                yield FilePrediction(str(path), int(p.argmax()), [round(float(v), 6) for v in p], None, is_unsure(p))

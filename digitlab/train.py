@@ -23,6 +23,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 SCHEDULES = ("constant", "cosine")
 # Caps keep a typo from eating the 2-core machine for hours or all of its memory.
 MAX_WIDTH, MAX_LAYERS, MAX_EPOCHS, MAX_BATCH, MAX_DRAWINGS_WEIGHT = 4096, 8, 2000, 4096, 100
+MAX_RENDERS = 100
 
 
 def _help(text: str, default, **extra):
@@ -48,6 +49,10 @@ class TrainConfig:
     seed: int = _help("random seed for weights, shuffling and augmentation", 0)
     init_from: str = _help("fine-tune: start from this saved model's weights (keep its hidden sizes and activation)", "")
     drawings_weight: int = _help("mix My drawings into the training split, each repeated this many times (0: none)", 0)
+    dataset_repeat: int = _help("repeat the dataset's training digits this many times (weighs them against synthetic ones)", 1)
+    font_renders: int = _help("add this many random renderings of every training font's digits (0: none)", 0)
+    stroke_renders: int = _help("add this many random pen drawings of every synthetic hand (0: none)", 0)
+    calibrate: bool = _help("after training, fit the confidence (temperature scaling) on the development fonts", False)
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -84,6 +89,11 @@ class TrainConfig:
             p.append(f"val_fraction must be 0 to <1, got {self.val_fraction}")
         if not 0 <= self.drawings_weight <= MAX_DRAWINGS_WEIGHT:
             p.append(f"drawings_weight must be 0..{MAX_DRAWINGS_WEIGHT}, got {self.drawings_weight}")
+        if not 1 <= self.dataset_repeat <= MAX_RENDERS:
+            p.append(f"dataset_repeat must be 1..{MAX_RENDERS}, got {self.dataset_repeat}")
+        for name in ("font_renders", "stroke_renders"):
+            if not 0 <= getattr(self, name) <= MAX_RENDERS:
+                p.append(f"{name} must be 0..{MAX_RENDERS}, got {getattr(self, name)}")
         if self.init_from and not NAME_RE.match(self.init_from):
             p.append(f"init_from must be the name of a saved model, got {self.init_from!r}")
         return p
@@ -135,6 +145,8 @@ def prepare(config: TrainConfig) -> tuple[MLP, Splits]:
     splits = load_splits(config.val_fraction)
     if config.drawings_weight:
         splits = _with_my_drawings(splits, config.drawings_weight)
+    if config.font_renders or config.stroke_renders:
+        splits = _with_synthetic(splits, config)
     model = _start_from(config) if config.init_from else new_model(config, splits.x_train)
     return model, splits
 
@@ -148,6 +160,15 @@ def _with_my_drawings(splits: Splits, weight: int) -> Splits:
         raise ValueError("drawings_weight is set but no drawings are kept yet: keep some on the Draw page first")
     return replace(splits, x_train=np.concatenate([splits.x_train, np.repeat(x, weight, axis=0)]),
                    y_train=np.concatenate([splits.y_train, np.repeat(y, weight)]))
+
+
+def _with_synthetic(splits: Splits, config: TrainConfig) -> Splits:
+    """Training split + synthetic handwriting (digitlab.synth); validation and test stay the dataset's."""
+    from digitlab.synth import training_set
+
+    x, y = training_set(config.font_renders, config.stroke_renders, config.seed)
+    return replace(splits, x_train=np.concatenate([np.tile(splits.x_train, (config.dataset_repeat, 1)), x]),
+                   y_train=np.concatenate([np.tile(splits.y_train, config.dataset_repeat), y]))
 
 
 def _start_from(config: TrainConfig) -> MLP:
@@ -229,7 +250,11 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
         yield EpochMetrics(epoch, config.epochs, train_loss, train_acc, val_loss, val_acc,
                            time.perf_counter() - started, stopped, tuple(torch.stack(losses).tolist()))
         if stopped:
-            return
+            break
+    if config.calibrate:  # after the last yield: the curves show the network as it was trained
+        from digitlab.calibrate import calibrate
+
+        calibrate(model)
 
 
 def _score(model: MLP, x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None]:

@@ -7,14 +7,20 @@ from functools import lru_cache
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from sklearn.datasets import load_digits
 
 from digitlab.data import augment, load_splits
 from digitlab.model import predict_proba
-from digitlab.preprocess import TARGET_INK, preprocess
+from digitlab.preprocess import TARGET_INK, ink_map, preprocess
 from digitlab.store import PROJECT_MODELS, load_model
-from benchmarks.drawn_accuracy import naive_resize
 from tests.data import drawn_set
+
+
+def naive_resize(image: np.ndarray) -> np.ndarray:
+    """What most canvas demos do: shrink the whole canvas to 8x8 and scale ink to 0-16."""
+    small = Image.fromarray(ink_map(image)).resize((8, 8), Image.Resampling.BOX)
+    return (np.asarray(small) * 16).reshape(64).astype(np.float32)
 
 
 @lru_cache(maxsize=1)
