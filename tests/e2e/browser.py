@@ -31,12 +31,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_app(script: str | Path, env: dict | None = None, timeout: float = 90) -> Iterator[str]:
-    """Run `streamlit run script` (with the project's .streamlit/config.toml) and yield its URL."""
+def streamlit_app(script: str | Path, env: dict | None = None, timeout: float = 90,
+                  log_path: Path | None = None) -> Iterator[str]:
+    """Run `streamlit run script` (with the project's .streamlit/config.toml) and yield its URL;
+    the server's output goes to log_path if given."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true"]
-    log = open(os.devnull, "w") if not os.environ.get("DIGITLAB_E2E_LOG") else sys.stderr
+    if log_path is not None:
+        log = open(log_path, "w")
+    else:
+        log = open(os.devnull, "w") if not os.environ.get("DIGITLAB_E2E_LOG") else sys.stderr
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
