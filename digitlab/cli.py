@@ -55,9 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         meta = f.metadata
+        help_text = f"{meta['help']} (seed preset: {_show(f.default)})"
+        if str(f.type) == "bool":  # --calibrate / --no-calibrate; None: the preset decides
+            train.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, dest=f.name, help=help_text)
+            continue
         kind = _hidden_sizes if f.name == "hidden" else {"int": int, "float": float, "str": str}[str(f.type)]
-        train.add_argument(flag, type=kind, default=None, choices=meta.get("choices"), dest=f.name,
-                           help=f"{meta['help']} (seed preset: {_show(f.default)})")
+        train.add_argument(flag, type=kind, default=None, choices=meta.get("choices"), dest=f.name, help=help_text)
     train.add_argument("--out", metavar="NAME", help="save as models/NAME.safetensors + .json (default: don't save)")
     train.add_argument("--force", action="store_true", help="overwrite an existing model of that name (also 'default')")
     train.set_defaults(run=cmd_train)
@@ -103,7 +106,7 @@ def cmd_train(args) -> int:
     from tqdm import tqdm
 
     from digitlab.evaluate import evaluate
-    from digitlab.store import check_name, save_model
+    from digitlab.store import check_save_name, models_dir, save_model
     from digitlab.train import PRESETS, fit, prepare, run_info
 
     overrides = {f.name: getattr(args, f.name) for f in fields(PRESETS[args.preset]) if getattr(args, f.name) is not None}
@@ -113,8 +116,11 @@ def cmd_train(args) -> int:
         base = load_model(args.init_from).model.config
         overrides = {"hidden": base.hidden, "activation": base.activation, **overrides}
     config = replace(PRESETS[args.preset], **overrides)
-    if args.out:
-        check_name(args.out)  # fail before training, not after
+    if args.out:  # every reason Save would refuse, before training rather than after it
+        check_save_name(args.out, allow_default=args.force)
+        if (models_dir() / f"{args.out}.safetensors").exists() and not args.force:
+            raise ValueError(f"a model named {args.out!r} already exists in {models_dir()}; "
+                             "choose another name or pass --force to overwrite it")
     print(f"training: {_describe(config)}", file=sys.stderr)
     model, splits = prepare(config)
     history = []

@@ -52,7 +52,7 @@ def add_commands(sub) -> None:
 
     runs = sub.add_parser("runs", help="list recorded training runs (CLI, app and sweeps)",
                           description="List the run history in data/runs.sqlite (or $DIGITLAB_DATA_DIR), newest first.")
-    runs.add_argument("--limit", type=int, default=20, help="show at most this many (default 20, 0 for all)")
+    runs.add_argument("--limit", type=_count, default=20, help="show at most this many (default 20, 0 for all)")
     runs.add_argument("--source", choices=("cli", "ui", "sweep"), help="only runs from here")
     runs.add_argument("--json", action="store_true", help="one JSON object per line (config, metrics, history)")
     runs.set_defaults(run=cmd_runs)
@@ -178,3 +178,14 @@ def cmd_runs(args) -> int:
 
 def _acc(value) -> str:
     return "  -   " if value is None else f"{value:.4f}"
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0 (argparse type): 'runs --limit -1' used to be taken."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (all) or more, got {value}")
+    return value

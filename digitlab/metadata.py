@@ -39,7 +39,7 @@ SCHEMA = {
             "properties": {"hidden": _sizes, "activation": _text, "dropout": _num,
                            "input_mean": {"type": "array", "items": _num, "minItems": 64, "maxItems": 64},
                            "input_scale": _num},
-            "additionalProperties": False,
+            "additionalProperties": _plain,  # a new ModelConfig field; ModelConfig itself judges the names
         },
         "train": {
             "type": "object",

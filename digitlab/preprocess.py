@@ -70,7 +70,9 @@ def load_image(source: str | os.PathLike | bytes) -> np.ndarray:
             return np.asarray(img.convert("RGBA"))
     except Image.DecompressionBombError as exc:
         raise ValueError(f"image too large to open safely ({exc})") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, EOFError) as exc:
+    except UnidentifiedImageError:  # its own text names a BytesIO object at some address: no use to anyone
+        raise ValueError("not a readable image: not PNG, JPEG or another format Pillow knows") from None
+    except (OSError, SyntaxError, EOFError) as exc:
         raise ValueError(f"not a readable image: {exc}") from exc
 
 
