@@ -1,5 +1,6 @@
 """Synthetic handwriting (fonts and strokes), the font split, calibration and the one unsure rule."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,3 +71,23 @@ def test_the_unsure_rule_is_one_threshold_on_the_top_probability():
     unsure[3] = UNSURE_BELOW - 0.01
     assert is_unsure(sure) is False and is_unsure(unsure) is True
     assert is_unsure(np.stack([sure, unsure])).tolist() == [False, True]
+
+
+def test_predict_json_reports_the_unsure_rule(tmp_path):
+    import json as json_module
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from digitlab.strokes import arc, render
+
+    Image.fromarray(render([arc(140, 140, 60, 100, 0, 360)], width=22)).save(tmp_path / "zero.png")
+    blob = render([[(60, 60), (220, 220)], [(220, 60), (60, 220)], arc(140, 140, 90, 90, 0, 200)], width=22)
+    Image.fromarray(blob).save(tmp_path / "scribble.png")
+    out = subprocess.run([sys.executable, "-m", "digitlab", "predict", "--json", str(tmp_path)],
+                         capture_output=True, text=True, check=True).stdout
+    rows = {Path(r["path"]).name: r for r in map(json_module.loads, out.splitlines())}
+    assert rows["zero.png"]["prediction"] == 0 and rows["zero.png"]["unsure"] is False
+    for row in rows.values():
+        assert row["unsure"] is is_unsure(np.array(row["probabilities"]))

@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from digitlab import drawings, plots
-from digitlab.model import predict_proba
+from digitlab.model import is_unsure, predict_proba
 from digitlab.preprocess import Preprocessed, preprocess
 from digitlab.store import ModelError
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
@@ -27,7 +27,6 @@ TRUTH_LAST_KEY = "_truth_last"  # the label last chosen, to undo the control's c
 CLEARED_KEY = "canvas_cleared"  # how many times Clear was pressed: part of the canvas's key
 INSIDE_KEY = "inside_show"
 COLUMNS = [1.0, 1.25, 1.0]  # canvas | prediction | what the network sees (the toolbar lines up with them)
-UNSURE_BELOW = 0.6  # top probability under this: say the model is unsure and name the runner-up
 BLANK_PROMPT = "Draw a digit in the box to see what the network thinks it is."
 TOO_SMALL_PROMPT = "Too small to read: draw the digit bigger, filling most of the box."
 PANEL_PAUSE_S = 0.015  # before the inside panel, so the prediction is rendered on its own (see drawing_panel)
@@ -195,7 +194,7 @@ def show_prediction(probs: np.ndarray | None, prompt: str = BLANK_PROMPT) -> Non
         best, runner = int(order[0]), int(order[1])
         st.metric("Prediction", str(best), delta=f"{probs[best]:.0%} sure", delta_color="off", delta_arrow="off")
         message = st.empty()  # in the prompt's place, so the chart below keeps its place (and its plot)
-        if probs[best] < UNSURE_BELOW:
+        if is_unsure(probs):  # the CLI's rule too (predict --json)
             message.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
     # Always there (ten empty bars on a blank canvas): a stroke or a clear only redraws its bars.
     fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225))
