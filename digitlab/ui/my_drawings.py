@@ -78,7 +78,8 @@ IMPORT_REPORT_KEY = "mine_import_report"  # what the last import did, shown afte
 
 
 def import_export(kept: list[drawings.Drawing]) -> None:
-    with st.expander("Export or import (CSV)", expanded=IMPORT_REPORT_KEY in st.session_state):
+    # Open when there is nothing else to see, and to show what an import just did.
+    with st.expander("Export or import (CSV)", expanded=not kept or IMPORT_REPORT_KEY in st.session_state):
         st.download_button("Download all as CSV", drawings.export_csv() if kept else "", file_name="my_drawings.csv",
                            mime="text/csv", disabled=not kept, key="mine_export")
         upload = st.file_uploader("Import drawings from a CSV made by Download", type=["csv"], key="mine_import")

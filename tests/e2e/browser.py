@@ -110,6 +110,25 @@ def draw_by_touch(page, strokes: Sequence[Sequence[tuple[float, float]]]) -> Non
         cdp.detach()
 
 
+# Mouse events fired inside the page: fabric.js draws them like real ones, and thousands of points
+# take a few seconds instead of one DevTools round trip each (page.mouse.move with steps).
+_FIRE_STROKES_JS = """(c, strokes) => {
+  const r = c.getBoundingClientRect();
+  const fire = (type, x, y) => c.dispatchEvent(new MouseEvent(type, {bubbles: true, cancelable: true, composed: true,
+      clientX: r.left + x, clientY: r.top + y, button: 0, buttons: type === 'mouseup' ? 0 : 1}));
+  for (const s of strokes) {
+    fire('mousedown', ...s[0]);
+    for (const p of s.slice(1)) fire('mousemove', ...p);
+    fire('mouseup', ...s[s.length - 1]);
+  }
+}"""
+
+
+def draw_many_points(page, strokes: Sequence[Sequence[tuple[float, float]]]) -> None:
+    """Draw long strokes (every point given, in canvas pixels) with events fired in the page."""
+    page.locator(CANVAS).evaluate(_FIRE_STROKES_JS, [list(map(list, s)) for s in strokes])
+
+
 def reset_canvas(page) -> None:
     page.locator(CANVAS).hover()
     page.locator(RESET).click()

@@ -1,12 +1,13 @@
 """Issue 19 in a real browser: every page by its URL, confirming the guess with one click, CSV
 export -> import, a bad upload refused with no page broken, a diverged run called out and not
 saved, and a crash that shows no traceback (the details go to the server log)."""
+import math
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import CANVAS, METRIC, ONE, ROOT, draw, streamlit_app, wait_idle
+from tests.e2e.browser import CANVAS, METRIC, ONE, ROOT, draw, draw_many_points, streamlit_app, wait_idle
 from tests.model_files import genuine_model_bytes, with_metadata
 
 EXCEPTION = "[data-testid=stException]"
@@ -58,13 +59,14 @@ def test_clicking_the_guessed_label_confirms_it_and_keeps_the_drawing(page, app_
     expect(page.get_by_test_id("stCheckbox").get_by_text("1 ✓")).to_be_visible(timeout=30_000)
 
 
-def scribble(y0: float) -> list[tuple[float, float]]:
-    return [(30 + (i % 2) * 220, y0 + i * 6) for i in range(12)]
+def scribble(y0: float, points: int = 2000) -> list[tuple[float, float]]:
+    """A long zigzag, every point of it: what a child scribbling across the canvas sends."""
+    return [(30 + 220 * (0.5 + 0.5 * math.sin(i / 15)), y0 + i * 70 / points) for i in range(points)]
 
 
 def test_long_scribbles_export_and_import_back_skipping_duplicates(page, app_url, tmp_path):
     open_draw(page, app_url)
-    draw(page, [scribble(20), scribble(100), scribble(180)], steps=220)
+    draw_many_points(page, [scribble(20), scribble(100), scribble(180)])
     expect(page.locator(METRIC).first).not_to_have_text("—", timeout=15_000)
     wait_idle(page)
     page.get_by_role("button", name="Keep this drawing").click()
@@ -81,6 +83,7 @@ def test_long_scribbles_export_and_import_back_skipping_duplicates(page, app_url
     kept = re.search(r"(\d+) drawings ·", page.get_by_text(re.compile(r"\d+ drawings ·")).inner_text()).group(1)
 
     def import_it():
+        wait_idle(page)  # a rerun's stale elements are gone: one uploader
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv_file))
         page.get_by_role("button", name="Import", exact=True).click()
 
@@ -92,7 +95,7 @@ def test_long_scribbles_export_and_import_back_skipping_duplicates(page, app_url
         wait_idle(page)
     page.get_by_role("button", name=re.compile(r"Delete \d+ selected")).click()
     expect(page.get_by_text("Nothing kept yet")).to_be_visible(timeout=15_000)
-    page.get_by_text("Export or import (CSV)").click()
+    expect(page.get_by_text("Import drawings from a CSV")).to_be_visible()  # open when nothing is kept
     import_it()
     expect(page.get_by_text(f"Imported {kept} drawing(s).")).to_be_visible(timeout=15_000)
     expect(page.get_by_text(f"{kept} drawings ·")).to_be_visible()  # the page refreshed with them
