@@ -3,7 +3,7 @@
   test split        scikit-learn's digits, the fixed 20% test split (the dataset's own writers)
   drawn (dev)       tests/data/drawn_set.py: 600 synthetic canvas drawings. The preprocessing and
                     augmentation were tuned on it, so it is a DEVELOPMENT set, not a held-out one
-  fonts (dev)       10 handwriting fonts, 1,000 renderings: levers were chosen and the confidence
+  fonts (dev)       10 handwriting fonts, 3,000 renderings: levers were chosen and the confidence
                     fitted on them (digitlab/calibrate.py), so also DEVELOPMENT
   fonts (held out)  20 other fonts, 1,000 renderings, split off before any tuning and never trained
                     or tuned on: the honest stand-in for new writers (tests/data/font_set.py)

@@ -22,7 +22,7 @@ from digitlab.model import MLP
 from digitlab.preprocess import preprocess
 from digitlab.synth import font_canvases
 
-DEV_RENDERS, DEV_SEED = 10, 11
+DEV_RENDERS, DEV_SEED = 30, 11  # 3,000 renderings: enough wrong answers to fit T and the unsure threshold
 
 
 @lru_cache(maxsize=1)

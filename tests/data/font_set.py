@@ -1,7 +1,7 @@
 """Digits from handwriting fonts never trained on, rendered as canvas drawings: a stand-in for new writers.
 
 Two sets, split by whole font in digitlab/assets/font_split.json before any tuning:
-  * "dev"     - 10 fonts, 10 renderings of each digit: for choosing levers and fitting confidence
+  * "dev"     - 10 fonts, 30 renderings of each digit: for choosing levers and fitting confidence
                 (digitlab.calibrate renders the same set);
   * "heldout" - 20 fonts, 5 renderings of each digit: only ever scored, never tuned on.
 Each rendering has its own random size, stretch, slant, rotation, stroke width, wobble and place on
