@@ -27,13 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)  # a net this small is fastest on one thread (see benchmarks/train_speed.py)
-    from digitlab.store import ModelError
+    from digitlab.store import DamagedModelError, ModelError
 
     try:
         return args.run(args)
     except (ModelError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, DamagedModelError) else 2  # a failure, not a usage mistake
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()
         return 0
@@ -160,8 +160,8 @@ def cmd_evaluate(args) -> int:
     from digitlab.store import load_model
 
     loaded = load_model(args.model)
-    for warning in loaded.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    for note in loaded.notes:  # a stale sidecar, no checksum
+        print(f"warning: {note}", file=sys.stderr)
     splits = load_splits(val_fraction=0.0)
     result = evaluate(loaded.model, splits.x_test, splits.y_test)
     print(f"model: {loaded.path}")
@@ -190,8 +190,8 @@ def cmd_predict(args) -> int:
     from digitlab.store import load_model
 
     loaded = load_model(args.model)
-    for warning in loaded.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    for note in loaded.notes:  # a stale sidecar, no checksum
+        print(f"warning: {note}", file=sys.stderr)
     paths = expand_inputs(args.files)
     if not paths:
         raise ValueError("no image files found in the given folders")

@@ -275,7 +275,8 @@ def _score(model: MLP, x: np.ndarray, y: np.ndarray) -> tuple[float | None, floa
 PRESETS = {
     "seed": TrainConfig(),
     "default": TrainConfig(hidden=(512, 256), dropout=0.2, optimizer="adamw", lr=2e-3, schedule="cosine",
-                           batch_size=64, epochs=150, weight_decay=1e-4, augment=1.0, val_fraction=0.0, seed=0),
+                           batch_size=64, epochs=80, weight_decay=1e-4, augment=1.0, val_fraction=0.0, seed=0,
+                           dataset_repeat=16, font_renders=60, stroke_renders=60, calibrate=True),
     "diverge": TrainConfig(optimizer="adam", lr=1.0, epochs=10),
 }
 
