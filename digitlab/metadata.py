@@ -32,7 +32,8 @@ SCHEMA = {
         "format": {"const": FORMAT},
         "name": _text,
         "created": _text,
-        "weights_sha256": _text,
+        "weights_sha256": _text,  # the sidecar's: SHA-256 of the whole .safetensors file it describes
+        "tensors_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},  # the weights' checksum (store.py)
         "model": {
             "type": "object",
             "required": ["hidden", "activation", "dropout", "input_mean", "input_scale"],

@@ -5,6 +5,14 @@ the whole sidecar (config, scaling, metrics, ...), so a model can always be rebu
 and it is written atomically (temp file in the same folder, fsync, os.replace). The .json is a
 human-readable mirror written the same way afterwards; if a crash leaves it missing or stale (its
 weights_sha256 no longer matches), loading uses the embedded copy and says so.
+
+Integrity: the embedded metadata carries `tensors_sha256`, a SHA-256 of every tensor's name, dtype,
+shape and bytes (see tensors_sha256). Loading recomputes it and refuses a file whose weights no
+longer match (DamagedModelError), so a flipped bit is never silently predicted with. A model saved
+before checksums existed has none: it loads, with `unchecked` saying so (CLI and Models page show it).
+
+No process-wide state is touched: files are created with os.open(..., 0o666), so the umask applies
+as it does to any file (never os.umask, which would race other threads of a server).
 """
 from __future__ import annotations
 
@@ -12,14 +20,16 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import secrets
+import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
+from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_bytes
 
 from digitlab import metadata
@@ -38,12 +48,27 @@ class ModelError(ValueError):
     """A model file that cannot be used, with a message saying why."""
 
 
+class DamagedModelError(ModelError):
+    """A model file whose weights no longer match the checksum saved with them."""
+
+
+UNCHECKED = ("no checksum: saved by an older DigitLab, so damage to its weights would go unnoticed; "
+             "re-save it (train again, or save a copy) to protect it")
+CHECKSUM_KEY = "tensors_sha256"
+
+
 @dataclass
 class LoadedModel:
     model: MLP  # eval mode
     info: dict  # the sidecar: model, train, metrics, versions, created, ...
     path: Path
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the sidecar: missing, stale, invalid
+    unchecked: str | None = None  # UNCHECKED when the file carries no checksum (an older DigitLab's)
+
+    @property
+    def notes(self) -> list[str]:
+        """Everything a person should be told about this file: sidecar warnings, a missing checksum."""
+        return self.warnings + ([self.unchecked] if self.unchecked else [])
 
     @property
     def name(self) -> str:
@@ -84,7 +109,7 @@ def save_model(model: MLP, name: str, info: dict, *, directory: Path | None = No
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.safetensors"
     if path.exists() and not overwrite:
-        raise ModelError(f"a model named {name!r} already exists in {directory}; choose another name or overwrite")
+        raise _taken(name, directory)
     tensors = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}  # own memory: weights may be views
     bad = [k for k, v in tensors.items() if not torch.isfinite(v).all()]
     if bad:
@@ -97,36 +122,95 @@ def save_model(model: MLP, name: str, info: dict, *, directory: Path | None = No
         "model": model.config.to_dict(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),
+        CHECKSUM_KEY: tensors_sha256(tensors),
     }
     text = json.dumps(sidecar)
     problem = metadata.problem(json.loads(text))  # as a reader will see it (tuples become lists)
     if problem:
         raise ModelError(f"not saved: its metadata is invalid ({problem})")
     blob = safetensors_bytes(tensors, metadata={META_KEY: text})
-    _atomic_write(path, blob)
+    try:
+        _atomic_write(path, blob, replace=overwrite)
+    except FileExistsError:  # another save or upload took the name since the check above
+        raise _taken(name, directory) from None
     sidecar["weights_sha256"] = hashlib.sha256(blob).hexdigest()
     _atomic_write(path.with_suffix(".json"), (json.dumps(sidecar, indent=2) + "\n").encode())
     return path
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of the weights themselves: every tensor's name, dtype and shape, then its bytes, in
+    name order. Independent of how a file lays them out, so it checks exactly what gets loaded."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        digest.update(json.dumps([name, str(t.dtype), list(t.shape)]).encode() + b"\n")
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _taken(name: str, directory: Path) -> ModelError:
+    return ModelError(f"a model named {name!r} already exists in {directory}; choose another name or overwrite")
+
+
+# Fault injection for tests/test_crash_safety.py: called as hook(final_path, temp_path) after half
+# of a file's bytes are written (and flushed) to its temp file, e.g. to SIGKILL the process there.
+_partial_write_hook = None
+
+
+def _atomic_write(path: Path, data: bytes, *, replace: bool = True) -> None:
+    """Write `data` to a temp file next to `path`, fsync it, then publish it under `path` in one
+    step: os.replace (replace=True), or os.link, which fails with FileExistsError instead of
+    replacing (replace=False; so of two writers racing for a free name exactly one wins). Readers
+    see the old file or the whole new one, never part of one."""
+    tmp = _create_temp(path)
     try:
+        fd = os.open(tmp, os.O_WRONLY)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            half = len(data) // 2
+            f.write(data[:half])
+            if _partial_write_hook is not None:
+                f.flush()
+                _partial_write_hook(path, tmp)
+            f.write(data[half:])
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a model file is an ordinary file
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # atomic and exclusive: FileExistsError if the name is taken
+            tmp.unlink()
+        _fsync_dir(path.parent)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_temp(path: Path) -> Path:
+    """A new, empty temp file beside `path` with ordinary permissions: mode 0o666 through the
+    process's umask, as open() would give (mkstemp's 0600 would need a chmod, and reading the umask
+    needs os.umask, which changes it process-wide for a moment)."""
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); not every platform can open a folder."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _versions() -> dict:
@@ -157,13 +241,30 @@ def resolve(name_or_path: str | os.PathLike) -> Path:
 
 
 def load_model(name_or_path: str | os.PathLike = DEFAULT_NAME) -> LoadedModel:
-    """Load, validate and return a model in eval mode; ModelError says what is wrong otherwise."""
+    """Load, validate and return a model in eval mode; ModelError says what is wrong otherwise
+    (DamagedModelError when its weights don't match their checksum)."""
     path = resolve(name_or_path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ModelError(f"{path.name} is {size / 2**20:.0f} MiB; a DigitLab model is far smaller (limit {MAX_FILE_BYTES // 2**20} MiB)")
-    tensors, embedded = _read_safetensors(path)
-    info, warnings = _pick_sidecar(path, embedded)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path.name} cannot be read ({exc})") from exc
+    return load_model_bytes(data, path)
+
+
+def load_model_bytes(data: bytes, path: Path, *, sidecar: bool = True) -> LoadedModel:
+    """THE validation, on a file's bytes: safetensors format, DigitLab metadata, the checksum,
+    the schema, tensor names and shapes, finite weights. `path` names the file in messages and,
+    with sidecar=True, is where its NAME.json is looked for."""
+    path = Path(path)
+    tensors, embedded = _read_safetensors(data, path.name)
+    unchecked = _verify_checksum(tensors, embedded, path.name)
+    problem = metadata.problem(embedded)
+    if problem:
+        raise ModelError(f"{path.name}: its DigitLab metadata is invalid: {problem}")
+    info, warnings = _pick_sidecar(path, embedded, data) if sidecar else (embedded, [])
     try:
         config = ModelConfig(**{**info["model"], "hidden": tuple(info["model"]["hidden"])})
     except (KeyError, TypeError, ValueError) as exc:
@@ -173,33 +274,46 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_NAME) -> LoadedModel:
     model = MLP(config)
     model.load_state_dict(tensors)
     model.eval()
-    return LoadedModel(model, info, path, warnings)
+    return LoadedModel(model, info, path, warnings, unchecked)
 
 
-def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+def _read_safetensors(data: bytes, filename: str) -> tuple[dict[str, torch.Tensor], dict]:
     try:
-        with safe_open(str(path), framework="pt") as f:
-            header = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise ModelError(f"{path.name} is not a valid safetensors file ({exc}); models are never unpickled") from exc
+        tensors = safetensors_load(data)  # validates the header and that the tensors fill the data exactly
+        (length,) = struct.unpack("<Q", data[:8])
+        header = json.loads(data[8:8 + length]).get("__metadata__") or {}
+    except (SafetensorError, OSError, ValueError, RuntimeError, struct.error, AttributeError) as exc:
+        raise ModelError(f"{filename} is not a valid safetensors file ({exc}); models are never unpickled") from exc
     try:
         embedded = json.loads(header[META_KEY])
         assert isinstance(embedded, dict) and embedded.get("format") == FORMAT
-    except (KeyError, ValueError, AssertionError, RecursionError) as exc:
-        raise ModelError(f"{path.name} is a safetensors file but not a DigitLab model (no '{META_KEY}' metadata)") from exc
-    problem = metadata.problem(embedded)
-    if problem:
-        raise ModelError(f"{path.name}: its DigitLab metadata is invalid: {problem}")
+    except (KeyError, TypeError, ValueError, AssertionError, RecursionError) as exc:
+        raise ModelError(f"{filename} is a safetensors file but not a DigitLab model (no '{META_KEY}' metadata)") from exc
     return tensors, embedded
 
 
-def _pick_sidecar(path: Path, embedded: dict) -> tuple[dict, list[str]]:
+def _verify_checksum(tensors: dict[str, torch.Tensor], embedded: dict, filename: str) -> str | None:
+    """Raise DamagedModelError if the weights don't match the checksum saved with them; return
+    UNCHECKED if the file has none (an older DigitLab's), None if it matched."""
+    saved = embedded.get(CHECKSUM_KEY)
+    if saved is None:
+        return UNCHECKED
+    if not isinstance(saved, str):
+        return None  # the schema check that follows says what is wrong with it
+    if tensors_sha256(tensors) != saved:
+        raise DamagedModelError(
+            f"{filename} is damaged: its weights do not match the checksum saved with them ({CHECKSUM_KEY}), "
+            "so the file changed after it was saved (a disk or copy error, or an edit); it was not loaded. "
+            "Download or train it again.")
+    return None
+
+
+def _pick_sidecar(path: Path, embedded: dict, data: bytes) -> tuple[dict, list[str]]:
     """The .json if it belongs to these exact weights, else the copy embedded in the weights file."""
     sidecar_path = path.with_suffix(".json")
     try:
         sidecar = json.loads(sidecar_path.read_text())
-        if sidecar.get("weights_sha256") != hashlib.sha256(path.read_bytes()).hexdigest():
+        if sidecar.get("weights_sha256") != hashlib.sha256(data).hexdigest():
             problem = "does not match the weights (stale)"
         else:
             problem = metadata.problem(sidecar)
@@ -242,8 +356,9 @@ def list_models(directory: Path | None = None) -> tuple[list[LoadedModel], list[
 
 def install_model(data: bytes, name: str, *, directory: Path | None = None, max_bytes: int = MAX_FILE_BYTES) -> LoadedModel:
     """Add an uploaded .safetensors file as model `name`, after validating it completely (header,
-    DigitLab metadata, tensor names and shapes, finite weights) in a scratch folder. Never
-    overwrites; the sidecar is rebuilt from the metadata inside the file."""
+    DigitLab metadata, checksum, tensor names and shapes, finite weights) from its bytes. Never
+    overwrites, even when two uploads race for one name: the file is published with os.link, which
+    only one of them can win. The sidecar is rebuilt from the metadata inside the file."""
     check_name(name)
     if len(data) > max_bytes:
         raise ModelError(f"file is {len(data) / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB")
@@ -251,12 +366,13 @@ def install_model(data: bytes, name: str, *, directory: Path | None = None, max_
     target = directory / f"{name}.safetensors"
     if target.exists():
         raise ModelError(f"a model named {name!r} already exists; choose another name")
-    with tempfile.TemporaryDirectory() as scratch:
-        probe = Path(scratch) / "upload.safetensors"
-        probe.write_bytes(data)
-        loaded = load_model(probe)  # raises ModelError with the reason
+    loaded = load_model_bytes(data, Path("upload.safetensors"), sidecar=False)  # raises ModelError with the reason
     directory.mkdir(parents=True, exist_ok=True)
-    _atomic_write(target, data)
+    try:
+        _atomic_write(target, data, replace=False)
+    except FileExistsError:
+        raise ModelError(f"a model named {name!r} already exists (added just now, by another upload); "
+                         "choose another name") from None
     sidecar = {**loaded.info, "name": name, "weights_sha256": hashlib.sha256(data).hexdigest()}
     _atomic_write(target.with_suffix(".json"), (json.dumps(sidecar, indent=2) + "\n").encode())
     return load_model(target)

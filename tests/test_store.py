@@ -8,7 +8,7 @@ from safetensors.torch import save_file
 
 from digitlab.data import load_splits
 from digitlab.model import predict_proba
-from digitlab.store import ModelError, list_models, load_model, resolve, save_model
+from digitlab.store import ModelError, list_models, load_model, resolve, save_model, tensors_sha256
 from digitlab.train import TrainConfig, fit, prepare, run_info
 
 
@@ -65,23 +65,28 @@ def test_a_pickle_posing_as_a_model_is_refused_and_never_run(models_tmp, tmp_pat
 
 
 def test_tensors_must_match_the_config(models_tmp, trained):
+    """Crafted files whose checksum is right for their tensors: the other checks still catch them."""
     model, info = trained
     path = save_model(model, "shapes", info)
-    meta = {"digitlab": json.dumps(json.loads((models_tmp / "shapes.json").read_text()))}
+    sidecar = json.loads((models_tmp / "shapes.json").read_text())
+
+    def save_crafted(tensors):
+        save_file(tensors, path, metadata={"digitlab": json.dumps({**sidecar, "tensors_sha256": tensors_sha256(tensors)})})
+
     tensors = {k: v.clone() for k, v in model.state_dict().items()}
     tensors["net.0.weight"] = torch.zeros(5, 64)
-    save_file(tensors, path, metadata=meta)
+    save_crafted(tensors)
     with pytest.raises(ModelError, match="wrong shapes"):
         load_model("shapes")
     tensors = {k: v.clone() for k, v in model.state_dict().items()}
     tensors["extra"] = torch.zeros(1)
     del tensors["net.3.bias"]
-    save_file(tensors, path, metadata=meta)
+    save_crafted(tensors)
     with pytest.raises(ModelError, match=r"missing \['net.3.bias'\].*unexpected \['extra'\]"):
         load_model("shapes")
     tensors = {k: v.clone() for k, v in model.state_dict().items()}
     tensors["net.0.weight"][0, 0] = float("nan")
-    save_file(tensors, path, metadata=meta)
+    save_crafted(tensors)
     with pytest.raises(ModelError, match="NaN"):
         load_model("shapes")
 

@@ -18,11 +18,16 @@ def page() -> None:
     rows, broken = catalogue()
     table = [{"name": r["name"], "layers": "–".join(map(str, r["hidden"])), "activation": r["activation"],
               "test accuracy": r["test_accuracy"], "epochs": r["epochs_run"] if r["epochs_run"] is not None else r["train"].get("epochs"), "augment": r["train"].get("augment"),
-              "created": r["created"]} for r in rows]
+              "created": r["created"], "checksum": "none (older DigitLab)" if r["unchecked"] else "verified"}
+             for r in rows]
     st.dataframe(table, hide_index=True, column_config={
         "test accuracy": st.column_config.ProgressColumn("test accuracy", format="percent", min_value=0, max_value=1)})
     for file, reason in broken:
         st.warning(f"Skipped **{file}**: {reason}")
+    unchecked = [r["name"] for r in rows if r["unchecked"]]
+    if unchecked:
+        st.caption(f"No checksum: {', '.join(unchecked)} (saved by an older DigitLab). They load, but damage to "
+                   "their weights would go unnoticed; save a copy to protect them.")
     left, right = st.columns(2, gap="large")
     with left:
         download(rows)

@@ -52,7 +52,7 @@ def model_catalogue(folder: str, signature: tuple = ()) -> tuple[list[dict], lis
     rows = [{"name": m.name, "hidden": list(m.info["model"]["hidden"]), "activation": m.info["model"]["activation"],
              "test_accuracy": m.info.get("metrics", {}).get("test_accuracy"),
              "epochs_run": m.info.get("metrics", {}).get("epochs_run"), "created": m.info.get("created", ""),
-             "train": m.info.get("train", {})} for m in good]
+             "train": m.info.get("train", {}), "unchecked": m.unchecked} for m in good]
     return rows, [(p.name, reason) for p, reason in broken]
 
 
@@ -66,4 +66,17 @@ def catalogue() -> tuple[list[dict], list[tuple[str, str]]]:
     return model_catalogue(str(folder), signature)
 
 
-__all__ = ["DEFAULT_NAME", "ModelError", "catalogue", "get_model", "start_up"]
+def session_alive():
+    """A check that this browser session is still connected, for a job's owner_alive (None outside
+    a Streamlit server, e.g. in AppTest: then nobody watches)."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return None
+    instance, session_id = runtime.get_instance(), ctx.session_id
+    return lambda: bool(instance.is_active_session(session_id))
+
+
+__all__ = ["DEFAULT_NAME", "ModelError", "catalogue", "get_model", "session_alive", "start_up"]
