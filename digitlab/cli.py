@@ -103,11 +103,13 @@ def _show(value) -> str:
 
 
 def cmd_train(args) -> int:
+    import signal
+    import threading
+
     from tqdm import tqdm
 
-    from digitlab.evaluate import evaluate
-    from digitlab.store import check_save_name, models_dir, save_model
-    from digitlab.train import PRESETS, fit, prepare, run_info
+    from digitlab import service
+    from digitlab.train import PRESETS
 
     overrides = {f.name: getattr(args, f.name) for f in fields(PRESETS[args.preset]) if getattr(args, f.name) is not None}
     if args.init_from:  # fine-tuning keeps the saved model's layers unless told otherwise
@@ -117,36 +119,37 @@ def cmd_train(args) -> int:
         overrides = {"hidden": base.hidden, "activation": base.activation, **overrides}
     config = replace(PRESETS[args.preset], **overrides)
     if args.out:  # every reason Save would refuse, before training rather than after it
-        check_save_name(args.out, allow_default=args.force)
-        if (models_dir() / f"{args.out}.safetensors").exists() and not args.force:
-            raise ValueError(f"a model named {args.out!r} already exists in {models_dir()}; "
-                             "choose another name or pass --force to overwrite it")
+        service.check_new_name(args.out, overwrite=args.force, allow_default=args.force,
+                               how_to_overwrite="pass --force to overwrite it")
     print(f"training: {_describe(config)}", file=sys.stderr)
-    model, splits = prepare(config)
-    history = []
+    stop = threading.Event()
+
+    def on_ctrl_c(*_):  # the first Ctrl-C ends training before the next batch; a second one quits
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
     bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+    def show(m) -> None:
+        bar.update(1)
+        bar.set_postfix_str(f"loss {m.train_loss:.4f} acc {m.train_acc:.4f}"
+                            + (f" val_loss {m.val_loss:.4f} val_acc {m.val_acc:.4f}" if m.val_acc is not None else ""))
+
     try:
-        for m in fit(model, splits, config):
-            history.append(m)
-            bar.update(1)
-            bar.set_postfix_str(f"loss {m.train_loss:.4f} acc {m.train_acc:.4f}"
-                                + (f" val_loss {m.val_loss:.4f} val_acc {m.val_acc:.4f}" if m.val_acc is not None else ""))
-    except KeyboardInterrupt:
-        print(f"\nstopped by Ctrl-C after {len(history)} epoch(s); keeping the model as it stands", file=sys.stderr)
+        trained = service.train(config, stop=stop, on_epoch=show)
     finally:
         bar.close()
-    result = evaluate(model, splits.x_test, splits.y_test)
-    print(f"test accuracy: {result.accuracy:.4f}")
-    if args.out:
-        path = save_model(model, args.out, run_info(config, history, result.accuracy),
-                          overwrite=args.force, allow_default=args.force)
-        print(f"saved {path} (+ .json)")
-    else:
-        print("not saved (pass --out NAME to keep it)", file=sys.stderr)
-    from digitlab.runs import record_run_safely
-
-    run_id, warning = record_run_safely(config, history, test_accuracy=result.accuracy, model_name=args.out, source="cli")
-    print(f"warning: {warning}" if warning else f"recorded as run {run_id} (python -m digitlab runs)", file=sys.stderr)
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        print(f"stopped by Ctrl-C after {len(trained.history)} epoch(s); keeping the model as it stands",
+              file=sys.stderr)
+    print(f"test accuracy: {trained.test_accuracy:.4f}")
+    saved = service.save_and_record(trained, args.out, source="cli", overwrite=args.force, allow_default=args.force)
+    print(f"saved {saved.path} (+ .json)" if saved.path else "not saved (pass --out NAME to keep it)",
+          file=sys.stdout if saved.path else sys.stderr)
+    print(f"warning: {saved.warning}" if saved.warning else f"recorded as run {saved.run_id} (python -m digitlab runs)",
+          file=sys.stderr)
     return 0
 
 

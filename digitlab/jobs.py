@@ -1,15 +1,20 @@
-"""Background training jobs: one thread per job, writing only to its own job object, and a
-process-wide limit on how many train at once. No Streamlit here.
+"""The one background job runner: every piece of work the app starts (a Train-page run, a
+sweep, "train best") is a Job. One thread per job, writing only to its own job object; a
+process-wide limit on how many run at once; a stop event; and a check that whoever started it is
+still there. No Streamlit here.
 
 Why a thread: training in a page's script thread freezes that session (its fragments cannot run)
-and can only be interrupted at st.* calls. So the page starts a TrainingJob, which runs the one
-training loop (train.fit) in its own thread; the page reads `job.snapshot()` from a polling
-fragment and asks it to `stop()`. The thread never touches the UI, the UI never touches the model
-while it trains.
+and can only be interrupted at st.* calls. So the page starts a Job; the page reads its progress
+from a polling fragment and asks it to `stop()`. The thread never touches the UI, the UI never
+touches the model while it trains.
 
 Why a limit: the machine has 2 cores and torch uses one thread per job. Every job first takes a
-slot from SLOTS (first come, first served); a job without a slot waits, and says so, in state
-"waiting" with its place in the queue.
+slot from SLOTS (first come, first served), whatever its kind: a sweep waits behind a Train-page
+run and the other way round. A job without a slot waits, and says so, in state "waiting" with its
+place in the queue.
+
+Why the owner check: a job whose browser session has gone (tab closed) would otherwise hold its
+slot until it ends; once owner_alive() has said False for `grace` seconds the job stops itself.
 """
 from __future__ import annotations
 
@@ -20,13 +25,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from digitlab.evaluate import Evaluation, evaluate
-from digitlab.runs import record_run_safely
-from digitlab.train import EpochMetrics, TrainConfig, fit, prepare, run_info
+from digitlab import service
+from digitlab.evaluate import Evaluation
+from digitlab.train import EpochMetrics, TrainConfig
 
 WAITING, RUNNING, DONE, STOPPED, FAILED = "waiting", "running", "done", "stopped", "failed"
 FINISHED = (DONE, STOPPED, FAILED)
@@ -87,9 +92,138 @@ class Slots:
 SLOTS = Slots(int(os.environ.get("DIGITLAB_MAX_JOBS") or 1))
 
 
+class Job:
+    """work(job) runs in a background thread once a slot is free, and its return value becomes
+    `result`. The work reads `job.stop_event` (set by stop(), or when the owner has gone) and may
+    publish progress with job.report(item); the latest item is `job.latest`. An exception becomes
+    `error` (a message, state "failed"), never a dead thread or a crashed server.
+    """
+
+    _ids = itertools.count(1)
+    OWNER_POLL = 1.0  # seconds between owner checks for work that reports rarely (a sweep: per trial)
+
+    def __init__(self, work: Callable[["Job"], Any], *, kind: str = "job", label: str = "",
+                 slots: Slots | None = None, owner_alive: Callable[[], bool] | None = None, grace: float = 10.0):
+        self.id = next(self._ids)
+        self.kind = kind
+        self.label = label or f"{kind} {self.id}"
+        self._work = work
+        self._slots = slots or SLOTS
+        self._owner_alive = owner_alive
+        self._grace = grace
+        self._gone_since: float | None = None
+        self._lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self._done = threading.Event()
+        self._state = WAITING
+        self._latest: Any = None
+        self._started: float | None = None
+        self._ended: float | None = None
+        self.result: Any = None
+        self.error: str | None = None
+        self.stop_reason: str | None = None
+        self._thread = threading.Thread(target=self._run, name=f"digitlab-{kind}-{self.id}", daemon=True)
+
+    def start(self) -> "Job":
+        self._thread.start()
+        return self
+
+    def stop(self, reason: str = "stopped by the user") -> None:
+        """Ask the work to end (training: before its next batch; the model is kept as it stands)."""
+        if not self.stop_event.is_set():
+            self.stop_reason = reason
+        self.stop_event.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def report(self, item: Any) -> None:
+        with self._lock:
+            self._latest = item
+        self._owner_gone()
+
+    @property
+    def latest(self) -> Any:
+        with self._lock:
+            return self._latest
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            return self._state
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def waiting_behind(self) -> int | None:
+        """Jobs ahead of this one in the line for a slot, while it waits; else None."""
+        return self._slots.ahead_of(self) if self.state == WAITING else None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the work started (0 while waiting)."""
+        with self._lock:
+            started, ended = self._started, self._ended
+        return 0.0 if started is None else (ended or time.perf_counter()) - started
+
+    def outcome(self, result: Any) -> str:
+        """The final state of work that returned normally; subclasses know better (TrainingJob)."""
+        return STOPPED if self.stop_event.is_set() else DONE
+
+    # --- the thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            if not self._slots.acquire(self, cancelled=self._owner_gone):
+                self._finish(STOPPED)
+                return
+            try:
+                with self._lock:
+                    self._state, self._started = RUNNING, time.perf_counter()
+                if self._owner_alive is not None:
+                    threading.Thread(target=self._watch_owner, daemon=True).start()
+                self.result = self._work(self)
+                self._finish(self.outcome(self.result))
+            finally:
+                self._slots.release()
+        except Exception as exc:  # surfaces in the UI as a message, not a dead thread
+            self._finish(FAILED, self._message(exc))
+        finally:
+            self._done.set()
+
+    def _message(self, exc: Exception) -> str:
+        # A ValueError (ModelError, SweepError, a bad config) already says what to do; others get their type.
+        return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+
+    def _finish(self, state: str, error: str | None = None) -> None:
+        with self._lock:
+            self._state, self.error = state, error
+            self._ended = time.perf_counter() if self._started is not None else None
+
+    def _watch_owner(self) -> None:
+        while not self._done.wait(self.OWNER_POLL):
+            self._owner_gone()
+
+    def _owner_gone(self) -> bool:
+        """Stop the job once its owner has been gone for `grace` seconds; True once stopping."""
+        if self._owner_alive is not None and not self.stop_event.is_set():
+            alive = self._owner_alive()
+            with self._lock:
+                if alive:
+                    self._gone_since = None
+                else:
+                    self._gone_since = self._gone_since or time.monotonic()
+                gone_for = 0.0 if self._gone_since is None else time.monotonic() - self._gone_since
+            if not alive and gone_for >= self._grace:
+                self.stop("its browser session ended")
+        return self.stop_event.is_set()
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """A consistent copy of a job's progress, safe to read from any thread."""
+    """A consistent copy of a training job's progress, safe to read from any thread."""
 
     id: int
     state: str
@@ -117,114 +251,63 @@ class Snapshot:
         return last.seconds / last.epoch * (self.epochs - last.epoch)
 
 
-class TrainingJob:
-    """Trains one model from one TrainConfig in a background thread; see the module docstring.
-
-    owner_alive: optional check that whoever started the job still wants it (the app passes
-    "is this browser session still connected"); once it has said False for `grace` seconds the
-    job stops itself. It is asked before training and after every epoch.
-    """
-
-    _ids = itertools.count(1)
+class TrainingJob(Job):
+    """The Train page's run: service.train for one TrainConfig, recorded in the run history when it
+    ends (source "ui"); saving under a name comes later (save()). Read `model` only once finished."""
 
     def __init__(self, config: TrainConfig, *, slots: Slots | None = None,
                  owner_alive: Callable[[], bool] | None = None, grace: float = 10.0, label: str = ""):
-        self.id = next(self._ids)
+        super().__init__(self._train, kind="train", label=label, slots=slots, owner_alive=owner_alive, grace=grace)
         self.label = label or f"job {self.id}"
         self.config = config
-        self._slots = slots or SLOTS
-        self._owner_alive = owner_alive
-        self._grace = grace
-        self._gone_since: float | None = None
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._state = WAITING
         self._history: list[EpochMetrics] = []
-        self._started: float | None = None
-        self._ended: float | None = None
-        self._error: str | None = None
-        self._evaluation: Evaluation | None = None
-        self.stop_reason: str | None = None
+        self.trained: service.Trained | None = None
         self.run_id: int | None = None  # its row in the run history, once recorded
-        self.model = None  # the MLP being trained; read it only once the job is finished
-        self.x_test: np.ndarray | None = None
-        self.y_test: np.ndarray | None = None
-        self._thread = threading.Thread(target=self._run, name=f"digitlab-train-{self.id}", daemon=True)
 
-    def start(self) -> "TrainingJob":
-        self._thread.start()
-        return self
+    @property
+    def model(self):
+        return self.trained.model if self.trained else None
 
-    def stop(self, reason: str = "stopped by the user") -> None:
-        """Ask the job to end before its next batch; the model is kept as it stands."""
-        if not self._stop.is_set():
-            self.stop_reason = reason
-        self._stop.set()
+    @property
+    def x_test(self) -> np.ndarray | None:
+        return self.trained.splits.x_test if self.trained else None
 
-    def join(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+    @property
+    def y_test(self) -> np.ndarray | None:
+        return self.trained.splits.y_test if self.trained else None
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            state, history, error, evaluation = self._state, tuple(self._history), self._error, self._evaluation
-            started, ended = self._started, self._ended
-        elapsed = 0.0 if started is None else (ended or time.perf_counter()) - started
-        behind = self._slots.ahead_of(self) if state == WAITING else None
-        return Snapshot(self.id, state, history, self.config.epochs, elapsed, behind, error, evaluation)
+            history = tuple(self._history)
+        state = self.state
+        evaluation = self.trained.evaluation if self.trained and state in FINISHED else None
+        return Snapshot(self.id, state, history, self.config.epochs, self.elapsed, self.waiting_behind,
+                        self.error, evaluation)
 
     def info(self) -> dict:
         """The sidecar info for store.save_model (config, metrics, history); only once finished."""
-        snap = self.snapshot()
-        accuracy = snap.evaluation.accuracy if snap.evaluation else None
-        return run_info(self.config, list(snap.history), accuracy)
+        return self.trained.info()
 
-    # --- the thread ---------------------------------------------------------------------------
+    def save(self, name: str, *, overwrite: bool = False) -> service.Saved:
+        """Save the finished model as `name` and name its run in the history."""
+        return service.save_and_record(self.trained, name, source="ui", run_id=self.run_id, overwrite=overwrite)
 
-    def _run(self) -> None:
-        try:
-            if not self._slots.acquire(self, cancelled=self._should_stop):
-                self._finish(STOPPED)
-                return
-            try:
-                self._train()
-            finally:
-                self._slots.release()
-        except Exception as exc:  # surfaces in the UI as a message, not a dead thread
-            self._finish(FAILED, f"training failed: {type(exc).__name__}: {exc}")
-
-    def _train(self) -> None:
-        with self._lock:
-            self._state, self._started = RUNNING, time.perf_counter()
-        model, splits = prepare(self.config)
-        self.model, self.x_test, self.y_test = model, splits.x_test, splits.y_test
-        for metrics in fit(model, splits, self.config, stop=self._stop):
+    def _train(self, job: Job) -> service.Trained:
+        def keep(metrics: EpochMetrics) -> None:
             with self._lock:
                 self._history.append(metrics)
-            self._should_stop()  # sets the stop event when the owner has gone
-        evaluation = evaluate(model, splits.x_test, splits.y_test)
+            self._owner_gone()  # sets the stop event when the owner has gone
+
+        trained = service.train(self.config, stop=self.stop_event, on_epoch=keep)
         # Into the run history (Explore page, `python -m digitlab runs`); a failed write costs the run nothing.
-        self.run_id, warning = record_run_safely(self.config, list(self._history), test_accuracy=evaluation.accuracy,
-                                                 source="ui")
-        if warning:
-            print(f"warning: {warning}", file=sys.stderr)
-        with self._lock:
-            self._evaluation = evaluation
-        last = self._history[-1] if self._history else None
-        complete = last is not None and not last.stopped and last.epoch == self.config.epochs
-        self._finish(DONE if complete else STOPPED)
+        saved = service.save_and_record(trained, None, source="ui")
+        if saved.warning:
+            print(f"warning: {saved.warning}", file=sys.stderr)
+        self.run_id, self.trained = saved.run_id, trained
+        return trained
 
-    def _finish(self, state: str, error: str | None = None) -> None:
-        with self._lock:
-            self._state, self._error = state, error
-            self._ended = time.perf_counter() if self._started is not None else None
+    def outcome(self, trained: service.Trained) -> str:
+        return DONE if trained.complete else STOPPED
 
-    def _should_stop(self) -> bool:
-        if self._owner_alive is not None and not self._stop.is_set():
-            if self._owner_alive():
-                self._gone_since = None
-            else:
-                self._gone_since = self._gone_since or time.monotonic()
-                if time.monotonic() - self._gone_since >= self._grace:
-                    self.stop("its browser session ended")
-        return self._stop.is_set()
+    def _message(self, exc: Exception) -> str:
+        return f"training failed: {type(exc).__name__}: {exc}"

@@ -33,7 +33,8 @@ from optuna.trial import TrialState
 
 from digitlab.sweep_storage import SweepError, load_study, open_storage, storage_spec, study_names
 from digitlab.search_space import SearchSpace
-from digitlab.train import EpochMetrics, TrainConfig, fit, prepare
+from digitlab.service import train
+from digitlab.train import EpochMetrics, TrainConfig
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "none")
@@ -139,32 +140,42 @@ def make_pruner(config: SweepConfig) -> optuna.pruners.BasePruner:
 
 
 class Objective:
-    """One trial = one train.fit run; reports val accuracy each epoch; the final one is the score."""
+    """One trial = one service.train run (no test set: a sweep scores on validation); it reports
+    val accuracy each epoch so the pruner can end it; the final one is the score."""
 
     def __init__(self, space: SearchSpace, base: TrainConfig, stop=None):
         self.space, self.base, self.stop = space, base, stop
 
     def __call__(self, trial: optuna.Trial) -> float:
         config = self.space.suggest(trial, self.base)
-        model, splits = prepare(config)
-        history: list[EpochMetrics] = []
-        pruned = False
-        for m in fit(model, splits, config, stop=self.stop):
-            history.append(m)
-            if m.stopped:
-                break
-            trial.report(m.val_acc, m.epoch)
-            if trial.should_prune():
-                pruned = True
-                break
+        pruned = threading.Event()
+
+        def report(m: EpochMetrics) -> None:
+            if not m.stopped:
+                trial.report(m.val_acc, m.epoch)
+                if trial.should_prune():
+                    pruned.set()  # fit ends before the next batch, and yields no more epochs
+
+        trained = train(config, stop=_Either(self.stop, pruned), on_epoch=report, test=False)
+        history = trained.history
         stopped = not history or history[-1].stopped
         trial.set_user_attr("run", {"config": config.to_dict(), "history": [m.to_dict() for m in history],
                                     "worker": os.getpid(), "stopped": stopped})
         if stopped:
             raise optuna.TrialPruned("stopped by the user")
-        if pruned:
+        if pruned.is_set():
             raise optuna.TrialPruned(f"pruned after epoch {history[-1].epoch}")
         return history[-1].val_acc
+
+
+class _Either:
+    """Set when either event is (fit only asks is_set()): the sweep's stop, or this trial's pruning."""
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def is_set(self) -> bool:
+        return self.second.is_set() or (self.first is not None and self.first.is_set())
 
 
 # --- running ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from digitlab.search_space import SearchSpace
 from digitlab.sweep_storage import SweepError
-from digitlab.train import EpochMetrics, TrainConfig, fit, prepare, run_info
+from digitlab.train import EpochMetrics, TrainConfig
 
 
 def trial_rows(study: optuna.Study) -> list[dict]:
@@ -69,23 +69,21 @@ class BestModel:
 def train_best(study: optuna.Study, name: str, *, overwrite: bool = False, stop=None,
                on_epoch: Callable[[EpochMetrics], None] | None = None, source: str = "sweep") -> BestModel:
     """Train the best trial's config on the whole training split, save it as `name`, record the run."""
-    from digitlab.evaluate import evaluate
-    from digitlab.runs import record_run_safely
-    from digitlab.store import ModelError, check_name, models_dir, save_model
+    from digitlab import service
 
-    check_name(name)  # fail before training, not after
-    if not overwrite and (models_dir() / f"{name}.safetensors").exists():
-        raise ModelError(f"a model named {name!r} already exists in {models_dir()}; choose another name or overwrite")
+    service.check_new_name(name, overwrite=overwrite)  # fail before training, not after
     config, trial = best_config(study)
-    model, splits = prepare(config)
-    history = []
-    for m in fit(model, splits, config, stop=stop):
-        history.append(m)
-        if on_epoch is not None:
-            on_epoch(m)
-    accuracy = evaluate(model, splits.x_test, splits.y_test).accuracy
+    trained = service.train(config, stop=stop, on_epoch=on_epoch)
     origin = {"study": study.study_name, "trial": trial.number, "val_accuracy": trial.value}
-    path = save_model(model, name, {**run_info(config, history, accuracy), "sweep": origin}, overwrite=overwrite)
-    run_id, warning = record_run_safely(config, history, test_accuracy=accuracy, model_name=name, source=source,
-                                        extra={"sweep": origin})
-    return BestModel(path, run_id, accuracy, config, trial.number, warning and f"model saved, but {warning}")
+    saved = service.save_and_record(trained, name, source=source, overwrite=overwrite, extra={"sweep": origin})
+    return BestModel(saved.path, saved.run_id, trained.test_accuracy, config, trial.number,
+                     saved.warning and f"model saved, but {saved.warning}")
+
+
+def train_best_job(study: optuna.Study, name: str, *, source: str = "ui", **job_options):
+    """train_best as a background Job (a slot, a stop, the owner check): job.latest is the newest
+    EpochMetrics, job.result the BestModel."""
+    from digitlab.jobs import Job
+
+    return Job(lambda job: train_best(study, name, stop=job.stop_event, on_epoch=job.report, source=source),
+               kind="best", label=f"train best of {study.study_name}", **job_options)

@@ -16,6 +16,7 @@ import threading
 from dataclasses import asdict
 from typing import Iterator
 
+from digitlab.jobs import Job
 from digitlab.sweep import Progress, SweepError
 
 
@@ -66,6 +67,18 @@ def run_in_child(config, stop: threading.Event) -> Iterator[Progress]:
     if code != 0:
         lines = [line for line in errors.strip().splitlines() if line.strip()]
         raise SweepError(lines[-1].removeprefix("error: ") if lines else f"the sweep process exited with code {code}")
+
+
+def sweep_job(config, **job_options) -> Job:
+    """The sweep as a background Job (it takes a slot, stops on stop() or when its owner has gone);
+    job.latest is the newest Progress, job.result the last one."""
+    def work(job: Job) -> Progress | None:
+        last = None
+        for last in run_in_child(config, job.stop_event):
+            job.report(last)
+        return last
+
+    return Job(work, kind="sweep", label=f"sweep {config.study}", **job_options)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from digitlab import jobs
+from digitlab import service
 from digitlab.evaluate import evaluate
 from digitlab.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Slots, TrainingJob
 from digitlab.train import TrainConfig, fit, prepare
@@ -70,7 +70,7 @@ def test_an_exception_inside_training_becomes_a_message_and_frees_the_slot(monke
         yield from ()
         raise RuntimeError("the GPU caught fire")
 
-    monkeypatch.setattr(jobs, "fit", broken_fit)
+    monkeypatch.setattr(service, "fit", broken_fit)
     slots = Slots(1)
     job = TrainingJob(SMALL, slots=slots).start()
     assert job.join(60)

@@ -3,7 +3,7 @@ run to the evaluation, saving under a checked name, comparing runs."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digitlab import jobs
+from digitlab import service
 from digitlab.train import PRESETS
 from digitlab.ui.keys import TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 
@@ -113,7 +113,7 @@ def test_a_failing_run_shows_a_message_not_a_traceback(at, monkeypatch):
         raise ValueError("weights became NaN")
         yield
 
-    monkeypatch.setattr(jobs, "fit", broken_fit)
+    monkeypatch.setattr(service, "fit", broken_fit)
     run_to_end(at)
     assert not at.exception
     assert any("weights became NaN" in e for e in errors(at))

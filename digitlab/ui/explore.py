@@ -2,7 +2,8 @@
 
 Choose what varies and over which ranges, a budget, a sampler and a pruner, press Start. The sweep
 runs in a child process (digitlab.sweep_runner, which starts the worker processes), watched by a
-background thread (digitlab.sweep_job); the page never waits for it. One fragment polls the study's storage every POLL_SECONDS while the sweep runs (trial
+background Job (digitlab.jobs: it waits for a training slot like any Train-page run, and stops when
+this browser session has gone); the page never waits for it. One fragment polls the study's storage every POLL_SECONDS while the sweep runs (trial
 table, best-so-far line, learning curves, parallel coordinates) and reruns the page once when it
 ends, so polling switches off and the slower plots (importances, slice, contour) appear.
 """
@@ -16,11 +17,12 @@ import streamlit as st
 from digitlab.plots import explore as figs
 from digitlab.search_space import SearchSpace
 from digitlab.sweep import PRUNERS, SAMPLERS, Progress, SweepConfig, create_study, new_study_name
-from digitlab.sweep_job import BackgroundJob
-from digitlab.sweep_runner import run_in_child
-from digitlab.sweep_results import best_config, train_best, trial_rows
+from digitlab.jobs import WAITING, Job
+from digitlab.sweep_runner import sweep_job
+from digitlab.sweep_results import best_config, train_best_job, trial_rows
 from digitlab.sweep_storage import SweepError, open_storage, redact, storage_spec
 from digitlab.train import OPTIMIZERS, TrainConfig
+from digitlab.ui.resources import session_alive
 
 JOB_KEY, STUDY_KEY, STORAGE_KEY = "explore_job", "explore_study", "explore_storage"
 POLL_SECONDS = 1.0  # each poll re-sends the live charts; a trial takes about a second anyway
@@ -35,14 +37,14 @@ def page() -> None:
     st.markdown("### Explore hyperparameters")
     st.caption("Let Optuna try many training setups and learn which knobs matter. Each trial trains a network "
                "and is scored by its validation accuracy; poor trials are stopped early (pruned).")
-    job: BackgroundJob | None = st.session_state.get(JOB_KEY)
+    job: Job | None = st.session_state.get(JOB_KEY)
     running = job is not None and not job.done
     config = sweep_form(running)
     if config is not None and running:
         st.warning("A sweep is already running: stop it first.")
     elif config is not None:
         create_study(config)  # now, so the study picker below already lists it
-        st.session_state[JOB_KEY] = BackgroundJob("sweep", lambda stop, report: run_in_child(config, stop))
+        st.session_state[JOB_KEY] = sweep_job(config, owner_alive=session_alive()).start()
         st.session_state[STUDY_KEY] = config.study
         running = True
     study = pick_study()
@@ -146,7 +148,7 @@ def pick_study() -> optuna.Study | None:
 # --- live part ----------------------------------------------------------------------------------
 
 def live(study_name: str, running: bool) -> None:
-    job: BackgroundJob | None = st.session_state.get(JOB_KEY)
+    job: Job | None = st.session_state.get(JOB_KEY)
     study = _load(study_name)
     mine = job is not None and job.kind == "sweep" and st.session_state.get(STUDY_KEY) == study_name
     if mine:
@@ -172,19 +174,23 @@ def live(study_name: str, running: bool) -> None:
     c2.plotly_chart(figs.learning_curves(study), key="explore_curves", config=PLOTLY_CONFIG)
 
 
-def progress_line(job: BackgroundJob) -> None:
+def progress_line(job: Job) -> None:
     p: Progress | None = job.latest
     if job.error:
         st.error(f"The sweep failed: {job.error}")
         return
-    if p is None:
+    if job.state == WAITING:
+        ahead = job.waiting_behind or 0
+        st.info("Waiting for a free training slot (a sweep takes one like a Train-page run)"
+                + (f": {ahead} waiting ahead of it." if ahead else "."), icon=":material/hourglass_top:")
+    elif p is None:
         st.progress(0.0, text="starting worker processes …")
     else:
         share = p.finished / p.total if p.total else 0.0
         words = f"{p.finished}{f' of {p.total}' if p.total else ''} trials · {p.pruned} pruned · {p.seconds:.0f} s"
         st.progress(min(share, 1.0), text=("stopped · " if p.stopped else "") + words)
     if not job.done:
-        st.button("Stop", key="explore_stop", on_click=job.stop.set,
+        st.button("Stop", key="explore_stop", on_click=job.stop,
                   help="Running trials end within a batch (recorded as pruned); no new trial starts.")
 
 
@@ -209,20 +215,22 @@ def best_panel(study: optuna.Study) -> None:
                f"{config.activation}, {config.optimizer} lr {config.lr:.2g}, batch {config.batch_size}, "
                f"dropout {config.dropout:.2f}, {config.epochs} epochs. It is retrained on the whole training "
                "split (validation part included) and scored on the test split.")
-    job: BackgroundJob | None = st.session_state.get(JOB_KEY)
+    job: Job | None = st.session_state.get(JOB_KEY)
     col, go_col = st.columns([3, 1], vertical_alignment="bottom")
     name = col.text_input("Save as", value=f"{study.study_name}-best"[:64], key="explore_best_name")
     busy = job is not None and job.kind == "best" and not job.done
     if go_col.button("Train best & save", type="primary", disabled=busy, key="explore_train_best"):
-        st.session_state[JOB_KEY] = BackgroundJob(
-            "best", lambda stop, report: train_best(study, name.strip(), stop=stop, on_epoch=report, source="ui"))
+        st.session_state[JOB_KEY] = train_best_job(study, name.strip(), owner_alive=session_alive()).start()
         busy = True
     if st.session_state.get(JOB_KEY) is not None and st.session_state[JOB_KEY].kind == "best":
         st.fragment(best_status, run_every=0.5 if busy else None)(busy)
 
 
 def best_status(was_busy: bool) -> None:
-    job: BackgroundJob = st.session_state[JOB_KEY]
+    job: Job = st.session_state[JOB_KEY]
+    if not job.done and job.state == WAITING:
+        st.info("Waiting for a free training slot.", icon=":material/hourglass_top:")
+        return
     if not job.done:
         m = job.latest
         st.progress(m.epoch / m.epochs if m else 0.0, text=f"training: epoch {m.epoch if m else 0}")

@@ -18,7 +18,7 @@ from digitlab.jobs import DONE, FAILED, SLOTS, STOPPED, WAITING, Snapshot, Train
 from digitlab.train import PRESETS, TrainConfig
 from digitlab.ui import train_results
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
-from digitlab.ui.resources import catalogue
+from digitlab.ui.resources import catalogue, session_alive
 
 POLL_SECONDS = 0.5  # >= 0.3 s: each poll re-sends the curves (~3.5 KB + 14 B per point)
 PLOTLY_CONFIG = {"displayModeBar": False}
@@ -204,21 +204,9 @@ def start_job() -> None:
         return  # the page shows the problems; one job per session at a time
     config = TrainConfig(**values)
     runs = st.session_state.setdefault(TRAIN_RUNS_KEY, [])
-    job = TrainingJob(config, owner_alive=_session_alive(), label=f"run {len(runs) + 1}").start()
+    job = TrainingJob(config, owner_alive=session_alive(), label=f"run {len(runs) + 1}").start()
     st.session_state[TRAIN_JOB_KEY] = job
     runs.append(job)
-
-
-def _session_alive():
-    """A check that this browser session is still connected (None outside a Streamlit server)."""
-    from streamlit import runtime
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if ctx is None or not runtime.exists():
-        return None
-    instance, session_id = runtime.get_instance(), ctx.session_id
-    return lambda: bool(instance.is_active_session(session_id))
 
 
 @st.fragment(run_every=POLL_SECONDS)

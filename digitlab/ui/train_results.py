@@ -12,7 +12,7 @@ import streamlit as st
 from digitlab import plots
 from digitlab.jobs import TrainingJob
 from digitlab import runs
-from digitlab.store import ModelError, check_save_name, models_dir, save_model
+from digitlab.store import ModelError, check_save_name, models_dir
 from digitlab.ui.keys import MODEL_KEY
 from digitlab.ui.resources import catalogue, get_model, model_catalogue
 
@@ -80,17 +80,12 @@ def save_panel(job: TrainingJob) -> None:
         st.warning(f"A model named {name!r} exists already: pick another name or tick the box to replace it.")
     if button_col.button("Save model", key=f"train_save_{job.id}", disabled=not name or bool(problem) or (exists and not overwrite)):
         try:
-            save_model(job.model, name, job.info(), overwrite=overwrite)
+            job.save(name, overwrite=overwrite)  # a failed note in the run history costs the save nothing
         except (ModelError, OSError) as exc:
             st.error(f"Not saved: {exc}")
         else:
             model_catalogue.clear()  # the Draw page's picker lists it at once
             saved[job.id] = name
-            if job.run_id is not None:
-                try:
-                    runs.set_model_name(job.run_id, name)
-                except runs.RunsError:
-                    pass  # the model is saved; only its note in the run history is missing
     if job.id in saved:
         _use_it(saved[job.id])
 
