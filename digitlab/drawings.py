@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.database import open_db
-from digitlab.runs import data_dir
+from digitlab.paths import data_dir
 
 DB_NAME = "drawings.sqlite"
 SCHEMA_VERSION = 1

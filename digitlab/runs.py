@@ -9,7 +9,6 @@ reported as broken and never stops the others from listing (like store.list_mode
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -17,9 +16,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from digitlab.database import open_db
+from digitlab.paths import data_dir
 from digitlab.train import EpochMetrics, TrainConfig, run_info
 
-PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
 DB_NAME = "runs.sqlite"
 SOURCES = ("cli", "ui", "sweep")
 SCHEMA_VERSION = 1
@@ -59,11 +58,6 @@ class Run:
     @property
     def test_accuracy(self) -> float | None:
         return self.metrics.get("test_accuracy")
-
-
-def data_dir() -> Path:
-    """The app's data folder: $DIGITLAB_DATA_DIR, else data/ at the project root."""
-    return Path(os.environ.get("DIGITLAB_DATA_DIR") or PROJECT_DATA)
 
 
 def runs_path() -> Path:

@@ -35,13 +35,13 @@ from safetensors.torch import save as safetensors_bytes
 from digitlab import metadata
 from digitlab.metadata import FORMAT
 from digitlab.model import MLP, ModelConfig
+from digitlab.paths import PROJECT_MODELS, models_dir  # noqa: F401 (PROJECT_MODELS: callers' name for it)
 
 META_KEY = "digitlab"
 DEFAULT_NAME = "default"
 MAX_FILE_BYTES = 256 * 1024 * 1024
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FILE_SUFFIXES = (".safetensors", ".json")  # a name ending so would be read as a path (see resolve)
-PROJECT_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 class ModelError(ValueError):
@@ -73,11 +73,6 @@ class LoadedModel:
     @property
     def name(self) -> str:
         return self.path.stem
-
-
-def models_dir() -> Path:
-    """Where named models live: $DIGITLAB_MODELS_DIR, else the project's models/ folder."""
-    return Path(os.environ.get("DIGITLAB_MODELS_DIR") or PROJECT_MODELS)
 
 
 def check_name(name: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import optuna
 
-from digitlab.runs import data_dir
+from digitlab.paths import data_dir
 
 SWEEPS_DB = "sweeps.sqlite"
 SQLITE_TIMEOUT_S = 60  # a writer waits this long for another worker's transaction instead of failing

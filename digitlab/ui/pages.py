@@ -9,8 +9,7 @@ import streamlit as st
 
 from digitlab.ui import draw, explore, models, my_drawings
 from digitlab.ui import train as train_page
-
-DRAW = st.Page(draw.page, title="Draw", icon="✏️", url_path="home", default=True)  # served at /
+from digitlab.ui.home import DRAW
 DRAW_BY_URL = st.Page(draw.page, title="Draw", icon="✏️", url_path="draw", visibility="hidden")
 PAGES = [
     DRAW,

@@ -13,6 +13,7 @@ from digitlab import plots
 from digitlab.jobs import TrainingJob
 from digitlab import runs
 from digitlab.store import ModelError, check_save_name, models_dir
+from digitlab.ui.home import DRAW
 from digitlab.ui.keys import MODEL_KEY
 from digitlab.ui.resources import catalogue, get_model, model_catalogue
 
@@ -108,8 +109,6 @@ def _use_it(name: str) -> None:
         return
     st.success(f"Saved as **{name}**: it is in the Draw page's model picker.")
     if st.button(f"✏️ Use {name} on the Draw page", key="train_use"):
-        from digitlab.ui.pages import DRAW  # imported here: pages imports this module
-
         st.session_state[MODEL_KEY] = name
         st.switch_page(DRAW)
 
