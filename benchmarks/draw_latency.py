@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.e2e.browser import INSIDE_CHARTS, METRIC, ONE, ROOT, draw, launch, open_page, reset_canvas, streamlit_app, wait_idle  # noqa: E402
+from tests.support.browser import INSIDE_CHARTS, METRIC, ONE, ROOT, draw, launch, open_page, reset_canvas, streamlit_app, wait_idle  # noqa: E402
 
 ARM = """([expected, last]) => {
   window.__latency = null; window.__prediction = null;

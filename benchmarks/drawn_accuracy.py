@@ -1,7 +1,7 @@
 """How well a model reads what people draw, on four yardsticks side by side, against the seed baseline.
 
   test split        scikit-learn's digits, the fixed 20% test split (the dataset's own writers)
-  drawn (dev)       tests/data/drawn_set.py: 600 synthetic canvas drawings. The preprocessing and
+  drawn (dev)       tests/support/drawn_set.py: 600 synthetic canvas drawings. The preprocessing and
                     augmentation were tuned on it, so it is a DEVELOPMENT set, not a held-out one
   fonts (dev)       10 handwriting fonts, 3,000 renderings: levers were chosen and the confidence
                     fitted on them (digitlab/calibrate.py), so also DEVELOPMENT
@@ -30,7 +30,8 @@ from digitlab.model import UNSURE_BELOW, is_unsure, predict_proba  # noqa: E402
 from digitlab.preprocess import preprocess  # noqa: E402
 from digitlab.store import load_model  # noqa: E402
 from digitlab.train import PRESETS, fit, prepare  # noqa: E402
-from tests.data import drawn_set, font_set  # noqa: E402
+from tests.data import font_set  # noqa: E402
+from tests.support import drawn_set  # noqa: E402
 
 
 def drawn_features() -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.async_api import async_playwright  # noqa: E402
 
 from benchmarks.draw_latency import ARM  # noqa: E402
-from tests.e2e.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, ONE, RESET, ROOT, ZERO, streamlit_app  # noqa: E402
+from tests.support.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, ONE, RESET, ROOT, ZERO, streamlit_app  # noqa: E402
 
 DIGITS = (("1", ONE), ("0", ZERO))
 # The harness polls every 50 ms, not on every animation frame (Playwright's default): rAF polling

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.browser import launch, streamlit_app, wait_idle  # noqa: E402
+from tests.support.browser import launch, streamlit_app, wait_idle  # noqa: E402
 
 STARTUP = ("import torch; torch.set_num_threads(1); import digitlab.cli, digitlab.train, digitlab.evaluate, "
            "digitlab.store, digitlab.data, tqdm, sklearn.metrics")

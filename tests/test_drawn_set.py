@@ -14,7 +14,7 @@ from digitlab.data import augment, load_splits
 from digitlab.model import predict_proba
 from digitlab.preprocess import TARGET_INK, ink_map, preprocess
 from digitlab.store import PROJECT_MODELS, load_model
-from tests.data import drawn_set
+from tests.support import drawn_set
 
 
 def naive_resize(image: np.ndarray) -> np.ndarray:

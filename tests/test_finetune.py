@@ -9,7 +9,7 @@ from digitlab.evaluate import evaluate
 from digitlab.preprocess import preprocess
 from digitlab.store import PROJECT_MODELS, load_model, save_model
 from digitlab.train import PRESETS, TrainConfig, fit, prepare, run_info
-from tests.data import drawn_set
+from tests.support import drawn_set
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from digitlab.cli import main
 from digitlab.store import ModelError, install_model
 from digitlab.strokes import render
-from tests.model_files import genuine_model_bytes, with_metadata
+from tests.support.model_files import genuine_model_bytes, with_metadata
 from tests.test_draw_apptest import canvas_value
 
 scalars = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=12)

@@ -8,7 +8,7 @@ import torch
 from digitlab import metadata
 from digitlab.cli import main
 from digitlab.store import ModelError, check_name, install_model, list_models, load_model, resolve, save_model
-from tests.model_files import genuine_model_bytes, with_metadata
+from tests.support.model_files import genuine_model_bytes, with_metadata
 
 
 @pytest.fixture(scope="module")

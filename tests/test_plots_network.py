@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from digitlab import plots
-from digitlab.inspect import edge_contributions, look_inside
+from digitlab.introspect import edge_contributions, look_inside
 from digitlab.model import MLP, ModelConfig
-from digitlab.plots.network import NEGATIVE, POSITIVE, diagram_units, edge_segments
+from digitlab.plots.network import NEGATIVE, POSITIVE, diagram_units
+from tests.support.network_figures import diagram_edge_count, edge_segments
 from digitlab.plots.unvalidated import valid_spec
 
 
@@ -35,7 +36,7 @@ def drawing():
 def test_diagram_edge_count_matches_the_model(drawing, hidden, top_k, expected):
     inside = look_inside(model_of(hidden), drawing)
     fig = plots.network_diagram(inside, top_k=top_k)
-    assert plots.diagram_edge_count(fig) == expected
+    assert diagram_edge_count(fig) == expected
     assert sum(path.count("M") for path in (s.path for s in fig.layout.shapes)) == expected, "one move-to per edge"
     assert len(fig.layout.shapes) <= 8, "a few paths for the browser, not one per edge"
     assert [len(t.x) for t in fig.data if t.name != "labels"] == [min(top_k, w) for w in (64, *hidden)] + [10]

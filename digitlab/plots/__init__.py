@@ -8,11 +8,10 @@ from digitlab.plots.draw import (ACCENT, INK_SCALE, MUTED, PAPER, input_heatmap,
                                  set_probabilities, upscale)
 from digitlab.plots.pictures import grid_picture, what_the_network_sees
 from digitlab.plots.train import RUN_COLOURS, confusion_heatmap, set_history, training_curves
-from digitlab.plots.network import (activation_bars, diagram_edge_count, network_diagram, probe_bars,
-                                    probe_grid, saliency_map, weight_images)
+from digitlab.plots.network import (activation_bars, network_diagram, probe_bars, probe_grid, saliency_map,
+                                    weight_images)
 
 __all__ = ["ACCENT", "INK_SCALE", "MUTED", "PAPER", "input_heatmap", "probability_bars", "set_probabilities",
            "upscale", "grid_picture", "what_the_network_sees"]
 __all__ += ["RUN_COLOURS", "confusion_heatmap", "set_history", "training_curves"]
-__all__ += ["activation_bars", "diagram_edge_count", "network_diagram", "probe_bars", "probe_grid",
-            "saliency_map", "weight_images"]
+__all__ += ["activation_bars", "network_diagram", "probe_bars", "probe_grid", "saliency_map", "weight_images"]

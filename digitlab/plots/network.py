@@ -10,7 +10,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from digitlab.inspect import Inside, edge_contributions, top_units
+from digitlab.introspect import Inside, edge_contributions, top_units
 from digitlab.plots.draw import ACCENT, MUTED, input_heatmap
 from digitlab.plots.unvalidated import figure
 
@@ -182,17 +182,6 @@ def _edge_shapes(gaps: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[
             for (positive, b), parts in sorted(segments.items(), key=lambda item: item[0][::-1])]  # thick on top
 
 
-def edge_segments(fig: go.Figure) -> list[tuple[str, float, np.ndarray]]:
-    """The edges of a network_diagram figure, read back from its shapes: per shape its colour,
-    its line width and an (edges, 4) array of x0, y0, x1, y1."""
-    out = []
-    for shape in fig.layout.shapes:
-        if shape.name == "edges":
-            numbers = shape.path.replace("M", " ").replace("L", " ").replace(",", " ").split()
-            out.append((shape.line.color, shape.line.width, np.array(numbers, dtype=float).reshape(-1, 4)))
-    return out
-
-
 def _node_labels(inside: Inside, col: int, units: np.ndarray, last: bool) -> list[str] | None:
     if last:
         return [f"{u}  {inside.probs[u]:.0%}" for u in units]
@@ -206,11 +195,6 @@ def _column_titles(inside: Inside, shown: list[np.ndarray]) -> list[str]:
         name = "input" if col == 0 else "output" if col == len(shown) - 1 else f"layer {col}"
         titles.append(f"{name}<br>top {len(units)} of {width}" if len(units) < width else f"{name}<br>all {width}")
     return titles
-
-
-def diagram_edge_count(fig: go.Figure) -> int:
-    """Edges drawn in a network_diagram figure (counted from the path segments themselves)."""
-    return sum(len(rows) for _, _, rows in edge_segments(fig))
 
 
 def probe_bars(before: np.ndarray, after: np.ndarray, height: int = 240) -> go.Figure:

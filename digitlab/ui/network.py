@@ -2,7 +2,7 @@
 
 Called from inside the Draw page's fragment, so it updates with every stroke, while the page's
 "Show inside the network" toggle is on (off, it costs nothing). One forward + backward pass
-(digitlab.inspect) feeds all the figures; the what-if probe is one more batched forward pass.
+(digitlab.introspect) feeds all the figures; the what-if probe is one more batched forward pass.
 The figures are live charts (digitlab.ui.live_chart): a stroke redraws them in place, and a blank
 canvas shows the same views for blank paper, so they stay put.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from digitlab import plots
-from digitlab.inspect import Inside, look_inside, probe
+from digitlab.introspect import Inside, look_inside, probe
 from digitlab.model import MLP
 from digitlab.ui.live_chart import live_chart
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM, ROOT, launch, streamlit_app
+from tests.support.browser import CHROMIUM, ROOT, launch, streamlit_app
 
 
 def _browser_required() -> bool:

@@ -1,7 +1,7 @@
 """The Draw page in a real browser: real canvas, real mouse strokes, real Streamlit server."""
 from playwright.sync_api import expect
 
-from tests.e2e.browser import CANVAS, METRIC, ONE, SEVEN, ZERO, draw, draw_by_touch, reset_canvas, wait_idle
+from tests.support.browser import CANVAS, METRIC, ONE, SEVEN, ZERO, draw, draw_by_touch, reset_canvas, wait_idle
 
 
 def open_draw_page(page, url):

@@ -3,7 +3,7 @@ import json
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser import wait_idle
+from tests.support.browser import wait_idle
 
 
 def _set_number(page, label: str, value: int) -> None:

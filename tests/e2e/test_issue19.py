@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import CANVAS, METRIC, ONE, ROOT, draw, draw_many_points, streamlit_app, wait_idle
-from tests.model_files import genuine_model_bytes, with_metadata
+from tests.support.browser import CANVAS, METRIC, ONE, ROOT, draw, draw_many_points, streamlit_app, wait_idle
+from tests.support.model_files import genuine_model_bytes, with_metadata
 
 EXCEPTION = "[data-testid=stException]"
 

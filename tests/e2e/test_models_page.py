@@ -4,7 +4,7 @@ import pickle
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser import wait_idle
+from tests.support.browser import wait_idle
 
 
 def open_models(page, app_url):

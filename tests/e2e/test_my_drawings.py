@@ -1,7 +1,7 @@
 """Teach it: label a drawing on the Draw page, keep it, and find it on the My drawings page."""
 from playwright.sync_api import expect
 
-from tests.e2e.browser import CANVAS, METRIC, ONE, draw, wait_idle
+from tests.support.browser import CANVAS, METRIC, ONE, draw, wait_idle
 
 
 def test_keep_a_corrected_drawing_and_find_it_in_my_drawings(page, app_url):

@@ -4,7 +4,7 @@ import json
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser import CANVAS, INSIDE_CHARTS, METRIC, ROOT, ZERO, draw, wait_idle
+from tests.support.browser import CANVAS, INSIDE_CHARTS, METRIC, ROOT, ZERO, draw, wait_idle
 
 
 def full_data(page, key: str) -> list[dict]:

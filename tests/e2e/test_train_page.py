@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser import CANVAS, METRIC, ONE, draw, wait_idle
+from tests.support.browser import CANVAS, METRIC, ONE, draw, wait_idle
 
 CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
 # Epochs drawn so far in the first (live) chart: Plotly's own decoded data, read in one go.

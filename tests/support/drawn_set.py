@@ -18,7 +18,7 @@ import numpy as np
 
 from digitlab.strokes import BACKGROUNDS, CANVAS, render
 
-PATH = Path(__file__).with_name("drawn_digits.json")
+PATH = Path(__file__).resolve().parents[1] / "data" / "drawn_digits.json"
 PER_CLASS = 60
 SEED = 20261129
 

@@ -1,4 +1,4 @@
-"""digitlab.inspect against trusted references: forward hooks for activations, plain autograd and
+"""digitlab.introspect against trusted references: forward hooks for activations, plain autograd and
 finite differences for the gradient, predict_proba for probabilities; and the shared model untouched."""
 import copy
 import subprocess
@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from digitlab.data import load_splits
-from digitlab.inspect import edge_contributions, look_inside, probe, top_units
+from digitlab.introspect import edge_contributions, look_inside, probe, top_units
 from digitlab.model import MLP, ModelConfig, predict_proba
 from digitlab.store import load_model
 
@@ -150,6 +150,6 @@ def test_top_units_strongest_first_by_magnitude():
 
 
 def test_core_does_not_import_streamlit():
-    code = ("import sys, digitlab.inspect, digitlab.plots.network; "
+    code = ("import sys, digitlab.introspect, digitlab.plots.network; "
             "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,2 @@
+"""Helpers that tests and benchmarks both import. One direction only: benchmarks and tests import
+this package; nothing here imports a test module or a benchmark."""
