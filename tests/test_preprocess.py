@@ -24,7 +24,14 @@ def test_constants_match_the_dataset():
     assert abs(ink_per_digit.mean() - TARGET_INK) < 3
     centre_x = (x.sum(axis=1) * (np.arange(8) + 0.5)).sum(1) / ink_per_digit * 4
     assert abs(np.median(centre_x) - BOX / 2) < 1.0
-    assert MAX_WIDTH == 20
+    # A wide drawing comes out MAX_WIDTH px wide and centred, spanning as many 8x8 columns as most
+    # of the dataset's digits do (a wider box would give 7 blocks, a narrower one 5).
+    most_common_width = np.bincount(width).argmax()
+    for rx in (70, 130):
+        bitmap = preprocess(render([arc(140, 140, rx, 40, 0, 360)])).bitmap
+        cols = np.flatnonzero(bitmap.any(axis=0))
+        assert cols.max() - cols.min() + 1 == MAX_WIDTH and cols.min() + cols.max() + 1 == BOX
+        assert np.flatnonzero(blocks(bitmap).any(axis=0)).size == most_common_width
 
 
 @pytest.mark.parametrize("background", BACKGROUNDS)

@@ -2,7 +2,7 @@
 import optuna
 import pytest
 
-from digitlab.search_space import SearchSpace, apply, parse_choices, parse_range
+from digitlab.sweep.space import SearchSpace, apply, parse_choices, parse_range
 from digitlab.sweep import SweepConfig
 from digitlab.train import TrainConfig
 

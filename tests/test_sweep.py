@@ -12,10 +12,10 @@ import pytest
 from optuna.trial import TrialState
 
 from digitlab.runs import list_runs
-from digitlab.search_space import SearchSpace
+from digitlab.sweep import SearchSpace
 from digitlab.store import load_model
 from digitlab.sweep import SweepConfig, SweepError, load_study, run_sweep
-from digitlab.sweep_results import trial_history
+from digitlab.sweep import trial_history
 from digitlab.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +103,7 @@ def test_stop_ends_a_parallel_sweep_promptly_and_leaves_no_trial_running(tmp_pat
     config = SweepConfig(base=TrainConfig(epochs=200), trials=40, jobs=2, study="stopme", pruner="none",
                          storage=f"journal:{tmp_path / 'stop.log'}", space=SearchSpace(batch_size=(16,)))
     stop = threading.Event()
+    at_stop = {}
 
     def stop_mid_trial():
         """Press Stop once a worker is inside a trial (it has reported epochs), not at a fixed time.
@@ -115,6 +116,8 @@ def test_stop_ends_a_parallel_sweep_promptly_and_leaves_no_trial_running(tmp_pat
             except (SweepError, KeyError, ValueError):  # the study is not created yet
                 running = []
             if running:
+                at_stop["finished"] = sum(t.state.is_finished() for t in load_study("stopme", config.storage).get_trials(deepcopy=False))
+                at_stop["running"] = [t.number for t in running]
                 break
             time.sleep(0.2)
         stop.set()
@@ -126,11 +129,18 @@ def test_stop_ends_a_parallel_sweep_promptly_and_leaves_no_trial_running(tmp_pat
     finally:
         stop.set()
         watcher.join(5)
-    assert last.stopped and last.finished < 40
+    assert at_stop, "the watcher saw a trial running before pressing Stop"
+    assert last.stopped
+    # Promptly: the trials running when Stop was pressed end, and no new one starts (at most one
+    # more per worker, for a trial that was starting at that very moment).
+    assert last.finished <= at_stop["finished"] + config.jobs, (last.finished, at_stop)
     trials = load_study("stopme", config.storage).get_trials()
     assert trials and all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
     stopped = [t for t in trials if t.user_attrs.get("run", {}).get("stopped")]
     assert stopped and all(t.state == TrialState.PRUNED for t in stopped)
+    cut = [t for t in trials if t.number in at_stop["running"]]
+    assert cut and all(t.state == TrialState.PRUNED and len(t.intermediate_values) < 200 for t in cut), \
+        "the trials running at Stop were cut short, not run to their 200 epochs"
 
 
 def test_unknown_study_is_a_clear_error(tmp_path):
