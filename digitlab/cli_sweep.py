@@ -20,8 +20,7 @@ a range is LOW:HIGH, a single number fixes the value, 'off' keeps the base value
 
 
 def add_commands(sub) -> None:
-    from digitlab.search_space import CHOICES, HELP, RANGES, SearchSpace
-    from digitlab.sweep import MAX_JOBS, PRUNERS, SAMPLERS
+    from digitlab.sweep import CHOICES, HELP, MAX_JOBS, PRUNERS, RANGES, SAMPLERS, SearchSpace
 
     sweep = sub.add_parser("sweep", help="search hyperparameters with Optuna (parallel workers, pruning)",
                            description="Run an Optuna study over the MLP's hyperparameters; each trial is one "
@@ -59,8 +58,7 @@ def add_commands(sub) -> None:
 
 
 def sweep_config(args):
-    from digitlab.search_space import CHOICES, RANGES, SearchSpace, parse_choices, parse_range
-    from digitlab.sweep import SweepConfig, new_study_name
+    from digitlab.sweep import CHOICES, RANGES, SearchSpace, SweepConfig, new_study_name, parse_choices, parse_range
     from digitlab.train import PRESETS
 
     if args.preset not in PRESETS:
@@ -82,10 +80,8 @@ def sweep_config(args):
 def cmd_sweep(args) -> int:
     from tqdm import tqdm
 
-    from digitlab.search_space import describe
     from digitlab.store import check_name
-    from digitlab.sweep import load_study, run_sweep, storage_spec
-    from digitlab.sweep_storage import redact
+    from digitlab.sweep import describe, load_study, redact, run_sweep, storage_spec
 
     config = sweep_config(args)
     if args.save:
@@ -123,7 +119,7 @@ def cmd_sweep(args) -> int:
 
 
 def _print_best(study) -> None:
-    from digitlab.sweep_results import top_trials
+    from digitlab.sweep import top_trials
 
     top = top_trials(study, 5)
     if not top:
@@ -140,7 +136,7 @@ def _print_best(study) -> None:
 def _save_best(study, name: str, force: bool) -> int:
     from tqdm import tqdm
 
-    from digitlab.sweep_results import best_config, train_best
+    from digitlab.sweep import best_config, train_best
 
     config, trial = best_config(study)
     print(f"training trial {trial.number}'s config on the full training split ...", file=sys.stderr)

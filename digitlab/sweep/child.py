@@ -1,4 +1,4 @@
-"""Run one sweep in a child process for the app: `python -m digitlab.sweep_runner` reads a
+"""Run one sweep in a child process for the app: `python -m digitlab.sweep.child` reads a
 SweepConfig as JSON on stdin, prints one Progress JSON line per finished trial, and stops cleanly on
 SIGINT (running trials end within a batch, recorded as pruned).
 
@@ -17,13 +17,13 @@ from dataclasses import asdict
 from typing import Iterator
 
 from digitlab.jobs import Job
-from digitlab.sweep import Progress, SweepError
+from digitlab.sweep.config import Progress, SweepConfig, SweepError
 
 
 def main() -> int:
     import torch
 
-    from digitlab.sweep import SweepConfig, run_sweep
+    from digitlab.sweep.run import run_sweep
 
     torch.set_num_threads(1)
     stop = threading.Event()
@@ -41,7 +41,7 @@ def main() -> int:
 
 def run_in_child(config, stop: threading.Event) -> Iterator[Progress]:
     """Start the runner for `config`, yield its Progress lines; setting `stop` sends it SIGINT."""
-    proc = subprocess.Popen([sys.executable, "-m", "digitlab.sweep_runner"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "digitlab.sweep.child"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc.stdin.write(json.dumps(config.to_dict()))
     proc.stdin.close()

@@ -1,17 +1,15 @@
-"""Reading a finished (or running) sweep: its trial table, its best configuration, and training
-that configuration on the full training split to save it as a model (one command, one click)."""
+"""Reading a finished (or running) sweep, read-only: its trial table, its best trials and their
+learning curves, its best configuration (best.py trains and saves that)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Callable
+from dataclasses import replace
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from digitlab.search_space import SearchSpace
-from digitlab.sweep_storage import SweepError
+from digitlab.sweep.config import SweepError
+from digitlab.sweep.space import SearchSpace
 from digitlab.train import EpochMetrics, TrainConfig
 
 
@@ -54,36 +52,3 @@ def best_config(study: optuna.Study) -> tuple[TrainConfig, FrozenTrial]:
 def study_space(study: optuna.Study) -> SearchSpace | None:
     space = study.user_attrs.get("space")
     return SearchSpace.from_dict(space) if space else None
-
-
-@dataclass(frozen=True)
-class BestModel:
-    path: Path
-    run_id: int | None  # None if the run history could not be written (the model is saved anyway)
-    test_accuracy: float
-    config: TrainConfig
-    trial: int
-    warning: str | None = None
-
-
-def train_best(study: optuna.Study, name: str, *, overwrite: bool = False, stop=None,
-               on_epoch: Callable[[EpochMetrics], None] | None = None, source: str = "sweep") -> BestModel:
-    """Train the best trial's config on the whole training split, save it as `name`, record the run."""
-    from digitlab import service
-
-    service.check_new_name(name, overwrite=overwrite)  # fail before training, not after
-    config, trial = best_config(study)
-    trained = service.train(config, stop=stop, on_epoch=on_epoch)
-    origin = {"study": study.study_name, "trial": trial.number, "val_accuracy": trial.value}
-    saved = service.save_and_record(trained, name, source=source, overwrite=overwrite, extra={"sweep": origin})
-    return BestModel(saved.path, saved.run_id, trained.test_accuracy, config, trial.number,
-                     saved.warning and f"model saved, but {saved.warning}")
-
-
-def train_best_job(study: optuna.Study, name: str, *, source: str = "ui", **job_options):
-    """train_best as a background Job (a slot, a stop, the owner check): job.latest is the newest
-    EpochMetrics, job.result the BestModel."""
-    from digitlab.jobs import Job
-
-    return Job(lambda job: train_best(study, name, stop=job.stop_event, on_epoch=job.report, source=source),
-               kind="best", label=f"train best of {study.study_name}", **job_options)

@@ -11,13 +11,10 @@ from pathlib import Path
 import optuna
 
 from digitlab.paths import data_dir
+from digitlab.sweep.config import SweepError
 
 SWEEPS_DB = "sweeps.sqlite"
 SQLITE_TIMEOUT_S = 60  # a writer waits this long for another worker's transaction instead of failing
-
-
-class SweepError(ValueError):
-    """A sweep that cannot start or go on, with a message saying why."""
 
 
 def storage_spec(storage: str | None) -> str:

@@ -1,7 +1,7 @@
 """The Explore page: sweep hyperparameters with Optuna and see what mattered.
 
 Choose what varies and over which ranges, a budget, a sampler and a pruner, press Start. The sweep
-runs in a child process (digitlab.sweep_runner, which starts the worker processes), watched by a
+runs in a child process (digitlab.sweep.child, which starts the worker processes), watched by a
 background Job (digitlab.jobs: it waits for a training slot like any Train-page run, and stops when
 this browser session has gone); the page never waits for it. One fragment polls the study's storage every POLL_SECONDS while the sweep runs (trial
 table, best-so-far line, learning curves, parallel coordinates) and reruns the page once when it
@@ -15,12 +15,10 @@ import optuna
 import streamlit as st
 
 from digitlab.plots import explore as figs
-from digitlab.search_space import SearchSpace
-from digitlab.sweep import PRUNERS, SAMPLERS, Progress, SweepConfig, create_study, new_study_name
+from digitlab.sweep import (PRUNERS, SAMPLERS, Progress, SearchSpace, SweepConfig, SweepError, best_config,
+                            create_study, new_study_name, open_storage, redact, storage_spec, sweep_job,
+                            train_best_job, trial_rows)
 from digitlab.jobs import WAITING, Job
-from digitlab.sweep_runner import sweep_job
-from digitlab.sweep_results import best_config, train_best_job, trial_rows
-from digitlab.sweep_storage import SweepError, open_storage, redact, storage_spec
 from digitlab.train import OPTIMIZERS, TrainConfig
 from digitlab.ui.resources import session_alive
 
