@@ -1,4 +1,5 @@
-"""python -m digitlab {train,evaluate,predict,models,sweep,runs}: the headless face of the same core the app uses."""
+"""python -m digitlab: the parser, and the train, evaluate, predict and models commands (sweep and runs
+are in sweep.py and runs.py). The headless face of the same core the app uses."""
 from __future__ import annotations
 
 import argparse
@@ -82,9 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list saved models and their test accuracy",
                             description="List the models in models/ (or $DIGITLAB_MODELS_DIR), and any broken files.")
     models.set_defaults(run=cmd_models)
-    from digitlab.cli_sweep import add_commands
+    from digitlab.cli import runs, sweep
 
-    add_commands(sub)  # sweep, runs
+    sweep.add_commands(sub)
+    runs.add_commands(sub)
     return parser
 
 
