@@ -30,6 +30,14 @@ def _help(text: str, default, **extra):
     return field(default=default, metadata={"help": text, **extra})
 
 
+class ConfigError(ValueError):
+    """A TrainConfig that cannot be used; `problems` says why, per field."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Every knob of a training run. The CLI's flags and the app's controls come from these fields."""
@@ -58,44 +66,48 @@ class TrainConfig:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         problems = self.problems()
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ConfigError(problems)
 
-    def problems(self) -> list[str]:
-        """Every reason this config is unusable, as sentences a person can act on."""
-        p = []
+    def problems(self) -> dict[str, str]:
+        """Every reason this config is unusable: {field: a sentence a person can act on}."""
+        p: dict[str, str] = {}
+
+        def bad(name: str, message: str) -> None:
+            p[name] = f"{p[name]}; {message}" if name in p else message
+
         if not 1 <= len(self.hidden) <= MAX_LAYERS:
-            p.append(f"hidden: give 1 to {MAX_LAYERS} layer sizes, got {len(self.hidden)}")
+            bad("hidden", f"hidden: give 1 to {MAX_LAYERS} layer sizes, got {len(self.hidden)}")
         if any(not 1 <= h <= MAX_WIDTH for h in self.hidden):
-            p.append(f"hidden: each layer size must be 1..{MAX_WIDTH}, got {list(self.hidden)}")
+            bad("hidden", f"hidden: each layer size must be 1..{MAX_WIDTH}, got {list(self.hidden)}")
         if self.activation not in ACTIVATIONS:
-            p.append(f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
+            bad("activation", f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
         if self.optimizer not in OPTIMIZERS:
-            p.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+            bad("optimizer", f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if not (math.isfinite(self.lr) and 0 < self.lr <= 10):
-            p.append(f"lr must be > 0 and <= 10, got {self.lr}")
+            bad("lr", f"lr must be > 0 and <= 10, got {self.lr}")
         if self.schedule not in SCHEDULES:
-            p.append(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+            bad("schedule", f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if not 1 <= self.batch_size <= MAX_BATCH:
-            p.append(f"batch_size must be 1..{MAX_BATCH}, got {self.batch_size}")
+            bad("batch_size", f"batch_size must be 1..{MAX_BATCH}, got {self.batch_size}")
         if not 1 <= self.epochs <= MAX_EPOCHS:
-            p.append(f"epochs must be 1..{MAX_EPOCHS}, got {self.epochs}")
+            bad("epochs", f"epochs must be 1..{MAX_EPOCHS}, got {self.epochs}")
         if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay <= 1):
-            p.append(f"weight_decay must be 0..1, got {self.weight_decay}")
+            bad("weight_decay", f"weight_decay must be 0..1, got {self.weight_decay}")
         if not 0 <= self.dropout < 1:
-            p.append(f"dropout must be 0 to <1, got {self.dropout}")
+            bad("dropout", f"dropout must be 0 to <1, got {self.dropout}")
         if not 0 <= self.augment <= 1:
-            p.append(f"augment must be 0..1, got {self.augment}")
+            bad("augment", f"augment must be 0..1, got {self.augment}")
         if not 0 <= self.val_fraction < 1:
-            p.append(f"val_fraction must be 0 to <1, got {self.val_fraction}")
+            bad("val_fraction", f"val_fraction must be 0 to <1, got {self.val_fraction}")
         if not 0 <= self.drawings_weight <= MAX_DRAWINGS_WEIGHT:
-            p.append(f"drawings_weight must be 0..{MAX_DRAWINGS_WEIGHT}, got {self.drawings_weight}")
+            bad("drawings_weight", f"drawings_weight must be 0..{MAX_DRAWINGS_WEIGHT}, got {self.drawings_weight}")
         if not 1 <= self.dataset_repeat <= MAX_RENDERS:
-            p.append(f"dataset_repeat must be 1..{MAX_RENDERS}, got {self.dataset_repeat}")
+            bad("dataset_repeat", f"dataset_repeat must be 1..{MAX_RENDERS}, got {self.dataset_repeat}")
         for name in ("font_renders", "stroke_renders"):
             if not 0 <= getattr(self, name) <= MAX_RENDERS:
-                p.append(f"{name} must be 0..{MAX_RENDERS}, got {getattr(self, name)}")
+                bad(name, f"{name} must be 0..{MAX_RENDERS}, got {getattr(self, name)}")
         if self.init_from and not NAME_RE.match(self.init_from):
-            p.append(f"init_from must be the name of a saved model, got {self.init_from!r}")
+            bad("init_from", f"init_from must be the name of a saved model, got {self.init_from!r}")
         return p
 
     def to_dict(self) -> dict:

@@ -15,7 +15,7 @@ import streamlit as st
 
 from digitlab import plots
 from digitlab.jobs import DONE, FAILED, SLOTS, STOPPED, WAITING, Snapshot, TrainingJob
-from digitlab.train import PRESETS, TrainConfig
+from digitlab.train import PRESETS, ConfigError, TrainConfig
 from digitlab.ui import train_results
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.resources import catalogue, session_alive
@@ -115,6 +115,18 @@ def controls() -> TrainConfig | None:
         _slider("augment", "Augmentation strength", 0.0, 1.0, 0.1, problems)
         _slider("val_fraction", "Validation share", 0.0, 0.5, 0.05, problems)
         _number("seed", "Random seed", problems, step=1)
+    with st.expander("Advanced: training data"):
+        st.caption("Synthetic handwriting (fonts and pen-stroke hands, digitlab/synth.py) mixed into the training "
+                   "split, and the confidence fitted afterwards: how the shipped model is made.")
+        repeat, fonts, strokes, calibrate = st.columns(4, gap="large")
+        with repeat:
+            _number("dataset_repeat", "Dataset digits, each repeated ×", problems, step=1)
+        with fonts:
+            _number("font_renders", "Font renderings per training font", problems, step=1)
+        with strokes:
+            _number("stroke_renders", "Pen drawings per synthetic hand", problems, step=1)
+        with calibrate:
+            st.checkbox("Calibrate the confidence", key=_key("calibrate"), help=FIELDS["calibrate"].metadata["help"])
     st.session_state[TRAIN_FORM_KEY] = {name: st.session_state[_key(name)] for name in FIELDS}
     if problems:
         return None
@@ -123,7 +135,7 @@ def controls() -> TrainConfig | None:
 
 def _read_values() -> tuple[dict, dict[str, str]]:
     """The controls' current values as TrainConfig arguments, and {field: problem} for bad ones.
-    TrainConfig itself is the one judge of what is valid (its problems() name the field first)."""
+    TrainConfig itself is the one judge of what is valid (its problems() say which field)."""
     values = {name: st.session_state[_key(name)] for name in FIELDS}
     problems = {}
     try:
@@ -133,10 +145,9 @@ def _read_values() -> tuple[dict, dict[str, str]]:
         values["hidden"] = PRESETS["seed"].hidden
     try:
         TrainConfig(**values)
-    except ValueError as exc:
-        for problem in str(exc).split("; "):
-            name = problem.split()[0].rstrip(":")
-            problems.setdefault(name if name in FIELDS else "hidden", problem)
+    except ConfigError as exc:
+        for name, problem in exc.problems.items():
+            problems.setdefault(name, problem)
     return values, problems
 
 
