@@ -12,7 +12,7 @@ def _set_number(page, label: str, value: int) -> None:
     box.press("Tab")
 
 
-def test_five_trial_sweep_shows_table_and_parallel_coordinates(page, app_url, tmp_path):
+def test_five_trial_sweep_shows_table_and_parallel_coordinates(page, app_url):
     page.goto(app_url + "/explore")
     expect(page.get_by_text("Explore hyperparameters")).to_be_visible(timeout=60_000)
     wait_idle(page)
@@ -42,4 +42,25 @@ def test_five_trial_sweep_shows_table_and_parallel_coordinates(page, app_url, tm
     axes = chart["axes"]
     assert axes[0] == "val accuracy" and {"lr", "width", "depth", "dropout", "optimizer"} <= set(axes), axes
     assert 2 <= len(chart["points"]) <= 5 and set(chart["points"]) == {len(axes)}  # a line per trial, through every axis
-    page.screenshot(path=str(tmp_path / "explore.png"), full_page=True)
+
+    # The learning curves: one line per trial (pruned ones end early), none past the 6 epochs asked
+    # for, and every completed trial (a line in the parallel coordinates) runs all 6.
+    curves = json.loads(page.wait_for_function(
+        """() => {
+            for (const el of document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')) {
+                if (!String((el._fullLayout.title || {}).text).includes('Learning curves')) continue;
+                const lines = (el._fullData || []).filter(t => t.mode === 'lines');
+                if (lines.length) return JSON.stringify(lines.map(t => Array.from(t.x)));
+            }
+            return null;
+        }""", timeout=30_000).json_value())
+    assert len(curves) == 5 and all(x and x[0] == 1 and x[-1] <= 6 for x in curves), curves
+    assert sum(x[-1] == 6 for x in curves) >= len(chart["points"]), (curves, chart)
+    # and the plots of what mattered are all drawn after the sweep
+    titles = page.wait_for_function(
+        """(wanted) => {
+            const titles = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
+                .map(el => String((el._fullLayout?.title || {}).text));
+            return wanted.every(w => titles.some(t => t.includes(w))) ? titles : null;
+        }""", arg=["Optimization history", "Parameter importances", "Contour", "Slice"], timeout=30_000).json_value()
+    assert len(titles) == 6, titles
