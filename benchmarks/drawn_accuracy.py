@@ -6,7 +6,7 @@
   fonts (dev)       10 handwriting fonts, 3,000 renderings: levers were chosen and the confidence
                     fitted on them (digitlab/calibrate.py), so also DEVELOPMENT
   fonts (held out)  20 other fonts, 1,000 renderings, split off before any tuning and never trained
-                    or tuned on: the honest stand-in for new writers (tests/data/font_set.py)
+                    or tuned on: the honest stand-in for new writers (tests/support/font_set.py)
 
 The seed baseline is the 128-64 Adam net trained for 10 epochs on the dataset alone, fed through the
 same preprocessing. "unsure" is digitlab.model.is_unsure, the Draw page's and the CLI's one rule:
@@ -30,8 +30,7 @@ from digitlab.model import UNSURE_BELOW, is_unsure, predict_proba  # noqa: E402
 from digitlab.preprocess import preprocess  # noqa: E402
 from digitlab.store import load_model  # noqa: E402
 from digitlab.train import PRESETS, fit, prepare  # noqa: E402
-from tests.data import font_set  # noqa: E402
-from tests.support import drawn_set  # noqa: E402
+from tests.support import drawn_set, font_set  # noqa: E402
 
 
 def drawn_features() -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ wobble, stroke width - and are rendered by digitlab.strokes.render (a round brus
 canvas) in the canvas's three hand-overs: opaque white, transparent, light ink on dark.
 
 The strokes are committed in drawn_digits.json; rendering them is deterministic.
-Regenerate with `python -m tests.data.drawn_set`. NEVER train on this set: it measures.
+Regenerate with `python -m tests.support.drawn_set`. NEVER train on this set: it measures.
 """
 from __future__ import annotations
 
