@@ -40,6 +40,7 @@ from digitlab.paths import PROJECT_MODELS, models_dir  # noqa: F401 (PROJECT_MOD
 META_KEY = "digitlab"
 DEFAULT_NAME = "default"
 MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_DEPTH = 32  # metadata nesting; DigitLab's own is 3 levels deep
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FILE_SUFFIXES = (".safetensors", ".json")  # a name ending so would be read as a path (see resolve)
 
@@ -284,7 +285,22 @@ def _read_safetensors(data: bytes, filename: str) -> tuple[dict[str, torch.Tenso
         assert isinstance(embedded, dict) and embedded.get("format") == FORMAT
     except (KeyError, TypeError, ValueError, AssertionError, RecursionError) as exc:
         raise ModelError(f"{filename} is a safetensors file but not a DigitLab model (no '{META_KEY}' metadata)") from exc
+    if _nested_deeper_than(embedded, MAX_DEPTH):  # json.loads alone stops only at the recursion limit
+        raise ModelError(f"{filename} is a safetensors file but not a DigitLab model (its '{META_KEY}' metadata "
+                         f"is nested more than {MAX_DEPTH} levels deep)")
     return tensors, embedded
+
+
+def _nested_deeper_than(value, limit: int) -> bool:
+    """Without recursion, so any depth is safe to ask about."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _verify_checksum(tensors: dict[str, torch.Tensor], embedded: dict, filename: str) -> str | None:
