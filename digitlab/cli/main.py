@@ -124,6 +124,9 @@ def cmd_train(args) -> int:
         service.check_new_name(args.out, overwrite=args.force, allow_default=args.force,
                                how_to_overwrite="pass --force to overwrite it")
     print(f"training: {_describe(config)}", file=sys.stderr)
+    if config.font_renders or config.stroke_renders:
+        print("rendering the synthetic handwriting first (a few minutes; no progress bar until it is done)",
+              file=sys.stderr)
     stop = threading.Event()
 
     def on_ctrl_c(*_):  # the first Ctrl-C ends training before the next batch; a second one quits
