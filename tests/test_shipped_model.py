@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_default_model_scores_what_its_json_claims():
     loaded = load_model(PROJECT_MODELS / "default.safetensors")
     assert loaded.warnings == [], loaded.warnings
+    assert loaded.unchecked is None, "the shipped model carries a checksum of its tensors"
     claimed = json.loads((PROJECT_MODELS / "default.json").read_text())["metrics"]["test_accuracy"]
     splits = load_splits(0.0)
     result = evaluate(loaded.model, splits.x_test, splits.y_test)
