@@ -57,6 +57,8 @@ def test_draw_one_then_clear_then_zero(page, app_url):
     assert ink_pixels(page) > 0
     page.get_by_role("button", name="Clear").click()
     expect(page.locator(METRIC).first).to_have_text("—", timeout=15_000)
+    # Clear mounts a new canvas (a new key); the old one can linger for a moment while it unmounts.
+    expect(page.locator(CANVAS)).to_have_count(1, timeout=15_000)
     assert ink_pixels(page) == 0, "a blank canvas"
     draw(page, ONE)
     expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
