@@ -67,7 +67,6 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
             if len(component) > 1:
                 out.append(sorted(component))
 
-    sys.setrecursionlimit(10_000)
     for v in edges:
         if v not in index:
             visit(v)
