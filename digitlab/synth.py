@@ -130,7 +130,7 @@ def _vary(stroke_set, rng: np.random.Generator, canvas: int) -> tuple[list, floa
     out = []
     for stroke in stroke_set:
         p = (np.asarray(stroke, float) / 100.0 - 0.5) * [width, height]
-        p = _densify(p)
+        p = densify(p)
         p[:, 0] -= slant * p[:, 1]
         p = p @ rot.T + rng.normal(0, height * 0.02, 2)  # strokes never meet exactly
         t = np.linspace(0, 1, len(p))
@@ -144,7 +144,8 @@ def _vary(stroke_set, rng: np.random.Generator, canvas: int) -> tuple[list, floa
     return [[tuple(q) for q in s + shift] for s in out], brush
 
 
-def _densify(p: np.ndarray, step: float = 2.0) -> np.ndarray:
+def densify(p: np.ndarray, step: float = 2.0) -> np.ndarray:
+    """Points along a polyline, no two neighbours more than `step` apart (so a wobble bends it smoothly)."""
     out = [p[0]]
     for a, b in zip(p[:-1], p[1:]):
         n = max(1, int(np.ceil(np.linalg.norm(b - a) / step)))

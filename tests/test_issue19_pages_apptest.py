@@ -97,15 +97,20 @@ def test_a_model_that_cannot_be_used_is_not_swapped_silently(folder):
     assert any("boom** can't be used" in w.value and "not a valid safetensors file" in w.value for w in at.warning)
 
 
-def test_a_diverged_run_is_called_out_and_its_weights_are_not_saved(folder):
+def _start_diverging_run(epochs: int):
+    """The Train page with momentum at lr 10 on a tiny net (NaN in the first epoch), started."""
     at = AppTest.from_function(train_page, default_timeout=60).run()
     at.text_input(key="train_hidden").set_value("16")
     at.selectbox(key="train_optimizer").set_value("momentum")
     at.select_slider(key="train_lr").set_value(10.0)
-    at.number_input(key="train_epochs").set_value(3)
+    at.number_input(key="train_epochs").set_value(epochs)
     at.run()
     at.button(key="train_start").click().run()
-    job = at.session_state[TRAIN_JOB_KEY]
+    return at, at.session_state[TRAIN_JOB_KEY]
+
+
+def test_a_diverged_run_is_called_out_and_its_weights_are_not_saved(folder):
+    at, job = _start_diverging_run(epochs=3)
     assert job.join(120)
     at.run()
     assert any("Training diverged: the loss became **nan** in epoch 1" in e.value for e in at.error)
@@ -117,14 +122,7 @@ def test_a_diverged_run_is_called_out_and_its_weights_are_not_saved(folder):
 
 
 def test_a_diverging_run_offers_to_stop(folder):
-    at = AppTest.from_function(train_page, default_timeout=60).run()
-    at.text_input(key="train_hidden").set_value("16")
-    at.selectbox(key="train_optimizer").set_value("momentum")
-    at.select_slider(key="train_lr").set_value(10.0)
-    at.number_input(key="train_epochs").set_value(2000)
-    at.run()
-    at.button(key="train_start").click().run()
-    job = at.session_state[TRAIN_JOB_KEY]
+    at, job = _start_diverging_run(epochs=2000)
     try:
         assert _wait_for(lambda: job.snapshot().history), "an epoch finishes"
         at.run()

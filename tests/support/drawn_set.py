@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.strokes import BACKGROUNDS, CANVAS, render
+from digitlab.synth import densify
 
 PATH = Path(__file__).resolve().parents[1] / "data" / "drawn_digits.json"
 PER_CLASS = 60
@@ -83,14 +84,6 @@ TEMPLATES: dict[int, dict[str, list[list[tuple[float, float]]]]] = {
 }
 
 
-def _densify(points: np.ndarray, step: float = 3.0) -> np.ndarray:
-    out = [points[0]]
-    for a, b in zip(points[:-1], points[1:]):
-        n = max(1, int(np.ceil(np.linalg.norm(b - a) / step)))
-        out += [a + (b - a) * k / n for k in range(1, n + 1)]
-    return np.array(out)
-
-
 def _vary(strokes, rng: np.random.Generator) -> tuple[list[list[tuple[int, int]]], float]:
     height = rng.uniform(110, 230)
     width = height * rng.uniform(0.55, 0.95)
@@ -99,7 +92,7 @@ def _vary(strokes, rng: np.random.Generator) -> tuple[list[list[tuple[int, int]]
     phase = rng.uniform(0, 2 * np.pi, 4)
     out = []
     for stroke in strokes:
-        p = _densify(np.asarray(stroke, float)) / 100.0 - 0.5  # centred unit box
+        p = densify(np.asarray(stroke, float), step=3.0) / 100.0 - 0.5  # centred unit box
         p = p * [width, height]
         p[:, 0] -= slant * p[:, 1]  # forward slant leans the top right
         rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
