@@ -100,7 +100,10 @@ def test_worker_pool_runs_exactly_the_budget_on_sqlite(tmp_path):
 
 
 def test_stop_ends_a_parallel_sweep_promptly_and_leaves_no_trial_running(tmp_path):
-    config = SweepConfig(base=TrainConfig(epochs=200), trials=40, jobs=2, study="stopme", pruner="none",
+    # Trials far longer than Stop can take to arrive (2000 epochs: minutes), so a trial seen running
+    # cannot finish on its own before Stop reaches it, however slow or loaded the machine.
+    epochs = 2000
+    config = SweepConfig(base=TrainConfig(epochs=epochs), trials=40, jobs=2, study="stopme", pruner="none",
                          storage=f"journal:{tmp_path / 'stop.log'}", space=SearchSpace(batch_size=(16,)))
     stop = threading.Event()
     at_stop = {}
@@ -139,8 +142,8 @@ def test_stop_ends_a_parallel_sweep_promptly_and_leaves_no_trial_running(tmp_pat
     stopped = [t for t in trials if t.user_attrs.get("run", {}).get("stopped")]
     assert stopped and all(t.state == TrialState.PRUNED for t in stopped)
     cut = [t for t in trials if t.number in at_stop["running"]]
-    assert cut and all(t.state == TrialState.PRUNED and len(t.intermediate_values) < 200 for t in cut), \
-        "the trials running at Stop were cut short, not run to their 200 epochs"
+    assert cut and all(t.state == TrialState.PRUNED and len(t.intermediate_values) < epochs for t in cut), \
+        f"the trials running at Stop were cut short, not run to their {epochs} epochs"
 
 
 def test_unknown_study_is_a_clear_error(tmp_path):
