@@ -19,6 +19,7 @@ EPILOG = """examples:
   python -m digitlab models
   python -m digitlab sweep --trials 30 --jobs 2 --save best   # Optuna search, then train + save the best
   python -m digitlab runs                                   # the run history
+  python -m digitlab export default --onnx digits.onnx      # for onnxruntime, without DigitLab
 """
 
 
@@ -83,10 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list saved models and their test accuracy",
                             description="List the models in models/ (or $DIGITLAB_MODELS_DIR), and any broken files.")
     models.set_defaults(run=cmd_models)
-    from digitlab.cli import runs, sweep
+    from digitlab.cli import export, runs, sweep
 
     sweep.add_commands(sub)
     runs.add_commands(sub)
+    export.add_commands(sub)
     return parser
 
 
