@@ -1,11 +1,12 @@
-"""Models: every saved model with its config and accuracy; download one, or upload one (fully
-validated before it can be picked on the Draw page)."""
+"""Models: every saved model with its config and accuracy; download one (as safetensors or ONNX), or
+upload one (fully validated before it can be picked on the Draw page)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import streamlit as st
 
+from digitlab.export import ExportError, onnx_bytes
 from digitlab.store import ModelError, install_model, models_dir
 from digitlab.ui.keys import MODEL_KEY
 from digitlab.ui.resources import catalogue, model_catalogue
@@ -43,6 +44,15 @@ def download(rows: list[dict]) -> None:
         st.download_button(f"Download {name}.safetensors", _read(str(path), path.stat().st_mtime_ns), file_name=path.name,
                            mime="application/octet-stream", key="models_download",
                            help="One self-contained file: weights plus the config and metrics inside its header.")
+        try:
+            onnx_file = _onnx(str(path), path.stat().st_mtime_ns)
+        except (ExportError, ModelError) as exc:
+            st.warning(f"No ONNX file for {name}: {exc}")
+            return
+        st.download_button(f"Download {name} as ONNX", onnx_file, file_name=f"{name}.onnx",
+                           mime="application/octet-stream", key="models_download_onnx", icon=":material/download:")
+        st.caption("ONNX runs in onnxruntime without DigitLab: raw 8×8 counts (float32, [N, 64], 0–16) in, "
+                   "the ten digit probabilities out. The README shows the five lines that use it.")
 
 
 def upload() -> None:
@@ -68,3 +78,11 @@ def upload() -> None:
 @st.cache_data(max_entries=4, show_spinner=False)
 def _read(path: str, mtime_ns: int) -> bytes:  # mtime in the key: a re-saved model is read afresh
     return Path(path).read_bytes()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _onnx(path: str, mtime_ns: int) -> bytes:  # built from the file itself, validated like every load
+    from digitlab.store import load_model
+
+    loaded = load_model(path)
+    return onnx_bytes(loaded.model, loaded.name)
