@@ -1,8 +1,9 @@
-"""My drawings: digits people drew and labelled, kept in an embedded SQLite database.
+"""My drawings: digits people drew and labelled, kept in one table through SQLAlchemy Core.
 
 One row per drawing: its 8x8 model input, the canvas strokes (the canvas's json_data), the label
-the person confirmed, what the model predicted and which model, and when. The file is
-$DIGITLAB_DATA_DIR/drawings.sqlite (default data/ at the project root, git-ignored). CSV export and
+the person confirmed, what the model predicted and which model, and when. The database is
+$DIGITLAB_DATABASE_URL (a PostgreSQL server that several app servers share), else the SQLite file
+drawings.sqlite in the data folder ($DIGITLAB_DATA_DIR, default data/, git-ignored). CSV export and
 import move drawings between machines; a bad CSV line is reported and the rest still import.
 """
 from __future__ import annotations
@@ -10,31 +11,32 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from digitlab.database import open_db
-from digitlab.paths import data_dir
+from sqlalchemy import CheckConstraint, Column, Index, Integer, MetaData, Table, Text, delete as sql_delete, insert, select
+
+from digitlab.database import Store
 
 DB_NAME = "drawings.sqlite"
 SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS drawings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created TEXT NOT NULL,            -- ISO 8601, UTC
-    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-    prediction INTEGER CHECK (prediction BETWEEN 0 AND 9),
-    model TEXT,                       -- the model that made the prediction
-    grid TEXT NOT NULL,               -- 64 comma-separated counts 0-16, row by row
-    strokes TEXT NOT NULL DEFAULT '{}'  -- JSON: the canvas's json_data
-);
-CREATE INDEX IF NOT EXISTS drawings_label ON drawings (label);
-"""
+METADATA = MetaData()
+drawings_table = Table(
+    "drawings", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created", Text, nullable=False),  # ISO 8601, UTC
+    Column("label", Integer, CheckConstraint("label BETWEEN 0 AND 9"), nullable=False),
+    Column("prediction", Integer, CheckConstraint("prediction BETWEEN 0 AND 9")),
+    Column("model", Text),  # the model that made the prediction
+    Column("grid", Text, nullable=False),  # 64 comma-separated counts 0-16, row by row
+    Column("strokes", Text, nullable=False, server_default="{}"),  # JSON: the canvas's json_data
+    Index("drawings_label", "label"),
+    sqlite_autoincrement=True,  # ids are never reused (as the tables made before SQLAlchemy had it)
+)
+T = drawings_table.c
 CSV_FIELDS = ("created", "label", "prediction", "model", "grid", "strokes")
 # A CSV field may be as large as the biggest upload (.streamlit/config.toml maxUploadSize): long
 # scribbles make strokes JSON far over the csv module's 128 KB default, and export writes them whole.
@@ -57,12 +59,12 @@ class Drawing:
     strokes: dict
 
 
-def drawings_path() -> Path:
-    return data_dir() / DB_NAME
+STORE = Store("drawings", "drawings", DB_NAME, METADATA, SCHEMA_VERSION, DrawingsError)
 
 
-def _connect(path: Path | None) -> sqlite3.Connection:
-    return open_db(Path(path or drawings_path()), SCHEMA, SCHEMA_VERSION, "drawings", DrawingsError)
+def location(path: Path | None = None) -> str:
+    """Where kept drawings are, for messages (the database URL, password redacted)."""
+    return STORE.location(path)
 
 
 def _is_digit(value) -> bool:
@@ -89,20 +91,19 @@ def add(label: int, grid, *, strokes: dict | None = None, prediction: int | None
         created: str | None = None, path: Path | None = None) -> int:
     """Keep one labelled drawing; returns its id. Bad values raise DrawingsError and store nothing."""
     label, grid_text, prediction = _check(label, grid, prediction)
-    row = (created or datetime.now(timezone.utc).isoformat(timespec="seconds"), label, prediction, model, grid_text,
-           json.dumps(strokes or {}))
-    with closing(_connect(path)) as conn, conn:
-        cur = conn.execute("INSERT INTO drawings (created, label, prediction, model, grid, strokes) VALUES (?, ?, ?, ?, ?, ?)", row)
-        return int(cur.lastrowid)
+    row = dict(created=created or datetime.now(timezone.utc).isoformat(timespec="seconds"), label=label,
+               prediction=prediction, model=model, grid=grid_text, strokes=json.dumps(strokes or {}))
+    with STORE.begin(path) as conn:
+        return int(conn.execute(insert(drawings_table).values(**row)).inserted_primary_key[0])
 
 
 def list_drawings(label: int | None = None, path: Path | None = None) -> list[Drawing]:
     """Kept drawings, newest first, optionally of one label."""
-    query, params = "SELECT id, created, label, prediction, model, grid, strokes FROM drawings", ()
+    query = select(T.id, T.created, T.label, T.prediction, T.model, T.grid, T.strokes).order_by(T.id.desc())
     if label is not None:
-        query, params = query + " WHERE label = ?", (int(label),)
-    with closing(_connect(path)) as conn:
-        rows = conn.execute(query + " ORDER BY id DESC", params).fetchall()
+        query = query.where(T.label == int(label))
+    with STORE.begin(path) as conn:
+        rows = conn.execute(query).all()
     out = []
     for id_, created, lab, pred, model, grid, strokes in rows:
         try:
@@ -117,8 +118,8 @@ def delete(ids, path: Path | None = None) -> int:
     ids = [int(i) for i in ids]
     if not ids:
         return 0
-    with closing(_connect(path)) as conn, conn:
-        return conn.execute(f"DELETE FROM drawings WHERE id IN ({','.join('?' * len(ids))})", ids).rowcount
+    with STORE.begin(path) as conn:
+        return conn.execute(sql_delete(drawings_table).where(T.id.in_(ids))).rowcount
 
 
 def as_arrays(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -183,10 +184,11 @@ def _add_row(row: dict, path: Path | None) -> bool:
     strokes = _strokes(row.get("strokes") or "{}")
     label, grid_text, prediction = _check(label, grid, prediction)
     created, model = row.get("created") or None, row.get("model") or None
-    with closing(_connect(path)) as conn:
-        same = conn.execute("SELECT 1 FROM drawings WHERE created IS ? AND label = ? AND prediction IS ? AND model IS ?"
-                            " AND grid = ? AND strokes = ? LIMIT 1",
-                            (created, label, prediction, model, grid_text, json.dumps(strokes))).fetchone()
+    with STORE.begin(path) as conn:
+        same = conn.execute(select(T.id).where(T.created.is_not_distinct_from(created), T.label == label,
+                                               T.prediction.is_not_distinct_from(prediction),
+                                               T.model.is_not_distinct_from(model), T.grid == grid_text,
+                                               T.strokes == json.dumps(strokes)).limit(1)).first()
     if same:
         return False
     add(label, grid, prediction=prediction, model=model, strokes=strokes, created=created, path=path)

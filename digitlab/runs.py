@@ -1,39 +1,42 @@
-"""Run history: every training run (CLI, app, sweep) in one embedded SQLite database.
+"""Run history: every training run (CLI, app, sweep) in one table, through SQLAlchemy Core.
 
-The database lives in the app's data folder ($DIGITLAB_DATA_DIR, else data/ at the project root,
-git-ignored). Several writers at once (CLI runs, app sessions, sweep workers) are expected: WAL
-journaling lets readers and one writer proceed together and the busy timeout makes the other
-writers wait their turn instead of failing. Each row stores JSON; a row that no longer parses is
-reported as broken and never stops the others from listing (like store.list_models).
+Where it lives is digitlab.database's choice: $DIGITLAB_DATABASE_URL (e.g. a PostgreSQL server shared
+by several app servers and machines), else runs.sqlite in the data folder ($DIGITLAB_DATA_DIR, else
+data/ at the project root, git-ignored). Several writers at once (CLI runs, app sessions, sweep
+workers, other machines) are expected: SQLite files use WAL and a busy timeout, a server its own
+locking. Each row stores JSON; a row that no longer parses is reported as broken and never stops
+the others from listing (like store.list_models).
 """
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from digitlab.database import open_db
-from digitlab.paths import data_dir
+from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, update
+
+from digitlab.database import Store
 from digitlab.train import EpochMetrics, TrainConfig, run_info
 
 DB_NAME = "runs.sqlite"
 SOURCES = ("cli", "ui", "sweep")
 SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created TEXT NOT NULL,          -- ISO 8601, UTC
-    source TEXT NOT NULL,           -- cli, ui or sweep
-    model_name TEXT,                -- saved model name, NULL when not saved
-    config TEXT NOT NULL,           -- JSON: TrainConfig.to_dict()
-    history TEXT NOT NULL,          -- JSON: list of EpochMetrics dicts
-    metrics TEXT NOT NULL,          -- JSON: test/val accuracy, epochs run, stopped early
-    extra TEXT NOT NULL DEFAULT '{}'  -- JSON: anything else (e.g. the sweep a run came from)
+METADATA = MetaData()
+runs_table = Table(
+    "runs", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created", Text, nullable=False),  # ISO 8601, UTC
+    Column("source", Text, nullable=False),  # cli, ui or sweep
+    Column("model_name", Text),  # saved model name, NULL when not saved
+    Column("config", Text, nullable=False),  # JSON: TrainConfig.to_dict()
+    Column("history", Text, nullable=False),  # JSON: list of EpochMetrics dicts
+    Column("metrics", Text, nullable=False),  # JSON: test/val accuracy, epochs run, stopped early
+    Column("extra", Text, nullable=False, server_default="{}"),  # JSON: anything else (e.g. the sweep)
+    sqlite_autoincrement=True,  # ids are never reused (as the tables made before SQLAlchemy had it)
 )
-"""
+COLUMNS = (runs_table.c.id, runs_table.c.created, runs_table.c.source, runs_table.c.model_name, runs_table.c.config,
+           runs_table.c.history, runs_table.c.metrics, runs_table.c.extra)
 
 
 class RunsError(ValueError):
@@ -60,13 +63,18 @@ class Run:
         return self.metrics.get("test_accuracy")
 
 
-def runs_path() -> Path:
-    return data_dir() / DB_NAME
+STORE = Store("runs", "run-history", DB_NAME, METADATA, SCHEMA_VERSION, RunsError)
 
 
-def connect(path: Path | None = None) -> sqlite3.Connection:
-    """An open connection with WAL, a busy timeout and the schema in place."""
-    return open_db(Path(path or runs_path()), SCHEMA, SCHEMA_VERSION, "run-history", RunsError)
+def location(path: Path | None = None) -> str:
+    """Where the run history is, for messages (the database URL, password redacted)."""
+    return STORE.location(path)
+
+
+def ensure(path: Path | None = None) -> None:
+    """Create the run history's tables if they are not there yet (any first use does it too)."""
+    with STORE.begin(path):
+        pass
 
 
 def record_run(config: TrainConfig, history: list[EpochMetrics], *, test_accuracy: float | None = None,
@@ -76,16 +84,11 @@ def record_run(config: TrainConfig, history: list[EpochMetrics], *, test_accurac
     if source not in SOURCES:
         raise RunsError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     metrics = run_info(config, history, test_accuracy)["metrics"]  # the same summary a saved model carries
-    row = (datetime.now(timezone.utc).isoformat(timespec="seconds"), source, model_name,
-           json.dumps(config.to_dict()), json.dumps([m.to_dict() for m in history]), json.dumps(metrics),
-           json.dumps(extra or {}))
-    try:
-        with closing(connect(path)) as conn, conn:
-            cur = conn.execute("INSERT INTO runs (created, source, model_name, config, history, metrics, extra) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?)", row)
-            return int(cur.lastrowid)
-    except sqlite3.Error as exc:
-        raise RunsError(f"could not record the run: {exc}") from exc
+    row = dict(created=datetime.now(timezone.utc).isoformat(timespec="seconds"), source=source, model_name=model_name,
+               config=json.dumps(config.to_dict()), history=json.dumps([m.to_dict() for m in history]),
+               metrics=json.dumps(metrics), extra=json.dumps(extra or {}))
+    with STORE.begin(path) as conn:
+        return int(conn.execute(insert(runs_table).values(**row)).inserted_primary_key[0])
 
 
 def record_run_safely(config: TrainConfig, history: list[EpochMetrics], **kwargs) -> tuple[int | None, str | None]:
@@ -100,11 +103,9 @@ def record_run_safely(config: TrainConfig, history: list[EpochMetrics], **kwargs
 def set_model_name(run_id: int, model_name: str | None, path: Path | None = None) -> None:
     """Name the model a recorded run was saved as (the app records a run when training ends and
     the user may save it afterwards)."""
-    try:
-        with closing(connect(path)) as conn, conn:
-            changed = conn.execute("UPDATE runs SET model_name = ? WHERE id = ?", (model_name, int(run_id))).rowcount
-    except sqlite3.Error as exc:
-        raise RunsError(f"could not update run {run_id}: {exc}") from exc
+    with STORE.begin(path) as conn:
+        changed = conn.execute(update(runs_table).where(runs_table.c.id == int(run_id))
+                               .values(model_name=model_name)).rowcount
     if not changed:
         raise RunsError(f"no run with id {run_id}")
 
@@ -112,20 +113,13 @@ def set_model_name(run_id: int, model_name: str | None, path: Path | None = None
 def list_runs(*, limit: int | None = None, source: str | None = None,
               path: Path | None = None) -> tuple[list[Run], list[tuple[int, str]]]:
     """Runs newest first, and (id, reason) for every row that no longer parses."""
-    query = "SELECT id, created, source, model_name, config, history, metrics, extra FROM runs"
-    params: list = []
+    query = select(*COLUMNS).order_by(runs_table.c.id.desc())
     if source:
-        query += " WHERE source = ?"
-        params.append(source)
-    query += " ORDER BY id DESC"
+        query = query.where(runs_table.c.source == source)
     if limit:
-        query += " LIMIT ?"
-        params.append(int(limit))
-    try:
-        with closing(connect(path)) as conn:
-            rows = conn.execute(query, params).fetchall()
-    except sqlite3.Error as exc:
-        raise RunsError(f"could not read the run history: {exc}") from exc
+        query = query.limit(int(limit))
+    with STORE.begin(path) as conn:
+        rows = conn.execute(query).all()
     good, broken = [], []
     for row in rows:
         try:
@@ -136,9 +130,8 @@ def list_runs(*, limit: int | None = None, source: str | None = None,
 
 
 def get_run(run_id: int, path: Path | None = None) -> Run:
-    with closing(connect(path)) as conn:
-        row = conn.execute("SELECT id, created, source, model_name, config, history, metrics, extra FROM runs "
-                           "WHERE id = ?", (int(run_id),)).fetchone()
+    with STORE.begin(path) as conn:
+        row = conn.execute(select(*COLUMNS).where(runs_table.c.id == int(run_id))).first()
     if row is None:
         raise RunsError(f"no run with id {run_id}")
     try:

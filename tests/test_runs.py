@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from digitlab.runs import RunsError, connect, get_run, list_runs, record_run, set_model_name
+from digitlab.runs import RunsError, ensure, get_run, list_runs, record_run, set_model_name
 from digitlab.train import TrainConfig, fit, prepare
 
 
@@ -47,7 +47,7 @@ def test_listing_is_newest_first_and_filters_by_source(tmp_path, real_run):
 def test_concurrent_writers_lose_nothing(tmp_path, real_run):
     config, history = real_run
     db = tmp_path / "runs.sqlite"
-    connect(db).close()
+    ensure(db)
     n_threads, per_thread = 8, 15
     ids, errors = [], []
     start = threading.Barrier(n_threads)

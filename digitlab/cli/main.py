@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (ModelError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1 if isinstance(exc, DamagedModelError) else 2  # a failure, not a usage mistake
+        # a failure, not a usage mistake: a damaged model, a database that is down or refuses the login
+        return 1 if isinstance(exc, DamagedModelError) or getattr(exc, "exit_code", None) == 1 else 2
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()
         return 0

@@ -8,7 +8,8 @@ import sys
 
 def add_commands(sub) -> None:
     runs = sub.add_parser("runs", help="list recorded training runs (CLI, app and sweeps)",
-                          description="List the run history in data/runs.sqlite (or $DIGITLAB_DATA_DIR), newest first.")
+                          description="List the run history ($DIGITLAB_DATABASE_URL, else runs.sqlite in data/ or "
+                                      "$DIGITLAB_DATA_DIR), newest first.")
     runs.add_argument("--limit", type=_count, default=20, help="show at most this many (default 20, 0 for all)")
     runs.add_argument("--source", choices=("cli", "ui", "sweep"), help="only runs from here")
     runs.add_argument("--json", action="store_true", help="one JSON object per line (config, metrics, history)")
@@ -16,7 +17,7 @@ def add_commands(sub) -> None:
 
 
 def cmd_runs(args) -> int:
-    from digitlab.runs import list_runs, runs_path
+    from digitlab.runs import list_runs, location
 
     runs, broken = list_runs(limit=args.limit or None, source=args.source)
     if args.json:
@@ -25,7 +26,7 @@ def cmd_runs(args) -> int:
                               "config": r.config.to_dict(), "metrics": r.metrics, "extra": r.extra,
                               "history": [m.to_dict() for m in r.history]}))
     else:
-        print(f"runs in {runs_path()}:")
+        print(f"runs in {location()}:")
         for r in runs:
             c = r.config
             print(f"  {r.id:>5}  {r.created}  {r.source:<5}  {r.model_name or '-':<16}"
