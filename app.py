@@ -3,9 +3,9 @@ import streamlit as st
 
 from digitlab.ui import style
 from digitlab.ui.pages import PAGES
-from digitlab.ui.resources import start_up
+from digitlab.ui.startup import start_server_process
 
 st.set_page_config(page_title="DigitLab", page_icon="✏️", layout="wide")
-start_up()
+start_server_process()  # once per server process; a no-op under AppTest
 style.apply()
 st.navigation(PAGES, position="top").run()

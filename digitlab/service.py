@@ -62,6 +62,13 @@ def train(config: TrainConfig, *, stop=None, on_epoch: Callable[[EpochMetrics], 
     return Trained(config, model, splits, history, evaluation)
 
 
+def warm_up() -> None:
+    """One epoch of the seed preset, thrown away: pays the first-use costs (imports, loading the
+    dataset, torch's first autograd and optimizer steps) so a person's first run costs what later
+    ones do. A server runs it once at start-up, in a job of its own."""
+    train(TrainConfig(epochs=1))
+
+
 def check_new_name(name: str, *, overwrite: bool = False, allow_default: bool = False,
                    how_to_overwrite: str = "overwrite it") -> None:
     """Every reason save_and_record would refuse `name`, asked before training rather than after."""

@@ -1,4 +1,4 @@
-"""The live chart's plumbing: plotly.js served from ./static, figures sent without a template."""
+"""The live chart's plumbing: plotly.js served from the plotly package, figures sent without a template."""
 import base64
 import json
 
@@ -8,25 +8,13 @@ import plotly.graph_objects as go
 from digitlab.ui import live_chart
 
 
-def test_plotly_js_is_copied_once_and_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(live_chart, "STATIC_DIR", tmp_path / "static")
-    live_chart.serve_plotly_js()
-    served = tmp_path / "static" / "plotly.min.js"
-    assert served.read_bytes() == live_chart.PLOTLY_JS.read_bytes()
-    before = served.stat().st_mtime_ns
-    live_chart.serve_plotly_js()  # already there: not copied again
-    assert served.stat().st_mtime_ns == before
-    served.write_bytes(b"truncated")  # a broken copy is replaced
-    live_chart.serve_plotly_js()
-    assert served.stat().st_size == live_chart.PLOTLY_JS.stat().st_size
-
-
-def test_a_static_folder_that_cannot_be_written_is_reported_not_raised(tmp_path, monkeypatch, caplog):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    monkeypatch.setattr(live_chart, "STATIC_DIR", blocker / "static")  # mkdir under a file: OSError
-    assert live_chart.serve_plotly_js() is False
-    assert "fall back to st.plotly_chart" in caplog.text
+def test_outside_a_running_server_plotly_js_is_not_served_and_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in live_chart.PLOTLY_JS.parent.iterdir())
+    assert live_chart.serve_plotly_js() is False  # pytest/AppTest: no Streamlit runtime
+    assert live_chart._plotly_js_served() is False
+    assert list(tmp_path.iterdir()) == []
+    assert sorted(p.name for p in live_chart.PLOTLY_JS.parent.iterdir()) == before
 
 
 def test_without_plotly_js_served_the_chart_falls_back_to_st_plotly_chart(monkeypatch):

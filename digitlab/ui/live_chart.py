@@ -7,14 +7,13 @@ per key and hands each new figure to Plotly.react, which redraws only what chang
 once the chart is in view: the Draw page's inside panel mostly sits below the fold while a person
 draws.
 
-plotly.js is the copy shipped inside the plotly Python package, served from ./static (Streamlit's
-static file serving, see .streamlit/config.toml) and loaded once per browser tab.
+plotly.js is the copy shipped inside the plotly Python package, served from there as a
+components-v2 asset (nothing is copied anywhere) and loaded once per browser tab.
 """
 from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -22,8 +21,10 @@ import plotly
 import plotly.graph_objects as go
 import streamlit as st
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # next to app.py: Streamlit serves it at app/static/
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+# Streamlit serves a registered component's asset folder at /_stcore/bidi-components/<name>/<file>.
+PLOTLY_ASSETS = "digitlab.plotlyjs"
+PLOTLY_URL = f"_stcore/bidi-components/{PLOTLY_ASSETS}/{PLOTLY_JS.name}"
 log = logging.getLogger(__name__)
 
 # Streamlit's look for Plotly (its own theme is applied only inside st.plotly_chart).
@@ -41,7 +42,7 @@ function plotly() {
     window.__digitlabPlotly = new Promise((resolve, reject) => {
       if (window.Plotly) return resolve(window.Plotly);
       const script = document.createElement('script');
-      script.src = new URL('app/static/plotly.min.js', document.baseURI).href;
+      script.src = new URL('__PLOTLY_URL__', document.baseURI).href;
       script.onload = () => resolve(window.Plotly);
       script.onerror = () => { window.__digitlabPlotly = null; reject(new Error('plotly.js did not load')); };
       document.head.appendChild(script);
@@ -87,31 +88,43 @@ function draw(div) {
 }
 """
 
-_chart = st.components.v2.component("digitlab.live_chart", html='<div class="dl-live-chart"></div>', js=_JS,
-                                    isolate_styles=False)
+_chart = st.components.v2.component("digitlab.live_chart", html='<div class="dl-live-chart"></div>',
+                                    js=_JS.replace("__PLOTLY_URL__", PLOTLY_URL), isolate_styles=False)
 
 
 def serve_plotly_js() -> bool:
-    """Put plotly.js where Streamlit serves static files (once per install; not in git). False, with
-    a warning in the log, if that folder can't be written (a read-only install): the live charts
-    then fall back to st.plotly_chart."""
-    target = STATIC_DIR / PLOTLY_JS.name
-    try:
-        if not target.exists() or target.stat().st_size != PLOTLY_JS.stat().st_size:
-            STATIC_DIR.mkdir(exist_ok=True)
-            tmp = target.with_suffix(".tmp")
-            shutil.copyfile(PLOTLY_JS, tmp)
-            tmp.replace(target)  # atomic: a browser never fetches half a file
-    except OSError as exc:
-        log.warning("live charts fall back to st.plotly_chart: cannot copy plotly.js to %s (%s)", STATIC_DIR, exc)
+    """Have the running server hand out the plotly package's own plotly.min.js at PLOTLY_URL, by
+    registering its folder as a components-v2 asset folder (the way an installed component's
+    pyproject.toml would). Nothing is written anywhere. False, with a warning in the log, if that
+    fails (no server running, or a Streamlit whose internals moved): the live charts then fall
+    back to st.plotly_chart."""
+    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+    from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
         return False
-    return True
+    package, name = PLOTLY_ASSETS.split(".")
+    manifest = ComponentManifest(name=package, version="1",
+                                 components=[ComponentConfig(name=name, asset_dir=PLOTLY_JS.parent.name)])
+    try:
+        manager = get_bidi_component_manager()
+        manager.register_from_manifest(manifest, package_root=PLOTLY_JS.parents[1])
+    except Exception as exc:  # noqa: BLE001 - any failure here only costs the faster charts
+        log.warning("live charts fall back to st.plotly_chart: cannot serve plotly.js (%s)", exc)
+        return False
+    return _plotly_js_served()
 
 
 def _plotly_js_served() -> bool:
-    """The browser can fetch plotly.js: it is in ./static and static serving is on (the project's
-    .streamlit/config.toml turns it on; a flag or another config can turn it off)."""
-    return bool(st.get_option("server.enableStaticServing")) and (STATIC_DIR / PLOTLY_JS.name).exists()
+    """The running server hands out plotly.js (serve_plotly_js registered its folder)."""
+    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return False
+    folder = get_bidi_component_manager().get_component_path(PLOTLY_ASSETS)
+    return folder is not None and (Path(folder) / PLOTLY_JS.name).is_file()
 
 
 def live_chart(figure: go.Figure, key: str, on_click: Callable[[], None] | None = None) -> None:

@@ -1,34 +1,12 @@
-"""Process-wide, cached resources for the pages: start-up settings and loaded models."""
+"""Process-wide, cached resources for the pages: loaded models and the model catalogue."""
 from __future__ import annotations
 
-import gc
 import os
-import sys
 from pathlib import Path
 
 import streamlit as st
 
 from digitlab.store import DEFAULT_NAME, LoadedModel, ModelError, list_models, load_model, models_dir
-
-
-@st.cache_resource
-def start_up() -> None:
-    """Once per server process: one torch thread (a net this small is fastest so, and it leaves the
-    other core to other sessions), a short GIL switch interval, plotly.js where the live charts load
-    it from, and freeze start-up objects out of the garbage collector's walk."""
-    import torch
-
-    from digitlab.ui.live_chart import serve_plotly_js
-
-    torch.set_num_threads(1)
-    # Every session's reruns, the training jobs and Tornado's event loop (which sends each session
-    # its updates) share one GIL. Python hands it over every 5 ms by default, so under load a
-    # finished prediction waited behind other sessions' work; 1 ms cut the 10-session p95 from
-    # 2.02/1.79/2.14x to 1.91/1.56/1.87x the single session's (benchmarks/load.py). It only matters
-    # when threads contend.
-    sys.setswitchinterval(0.001)
-    serve_plotly_js()
-    gc.freeze()
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -79,4 +57,4 @@ def session_alive():
     return lambda: bool(instance.is_active_session(session_id))
 
 
-__all__ = ["DEFAULT_NAME", "ModelError", "catalogue", "get_model", "session_alive", "start_up"]
+__all__ = ["DEFAULT_NAME", "ModelError", "catalogue", "get_model", "session_alive"]

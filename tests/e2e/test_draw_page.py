@@ -1,7 +1,11 @@
 """The Draw page in a real browser: real canvas, real mouse strokes, real Streamlit server."""
+import urllib.request
+
 from playwright.sync_api import expect
 
-from tests.support.browser import CANVAS, METRIC, ONE, SEVEN, ZERO, draw, draw_by_touch, reset_canvas, wait_idle
+from digitlab.ui.live_chart import PLOTLY_JS, PLOTLY_URL
+from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, SEVEN, ZERO, draw, draw_by_touch, reset_canvas,
+                                   wait_idle)
 
 
 def open_draw_page(page, url):
@@ -99,3 +103,16 @@ def test_a_phone_draws_with_a_finger_and_sees_the_answer_on_the_first_screen(bro
         expect(page.locator(METRIC).first).to_have_text("—", timeout=15_000)
     finally:
         context.close()
+
+
+def test_live_charts_use_the_plotly_js_served_from_the_package_and_nothing_is_copied(page, app_url):
+    open_draw_page(page, app_url)
+    draw(page, SEVEN)
+    # drawnAt is set by the live chart's own code after Plotly.react: the fast path, not st.plotly_chart.
+    page.wait_for_function("document.querySelector('.st-key-probs_chart .dl-live-chart')?.dataset.drawnAt",
+                           timeout=60_000)  # plotly.js is 4.8 MB: slow to parse on a loaded single core
+    sources = page.evaluate("[...document.scripts].map(s => s.src).filter(s => s.endsWith('plotly.min.js'))")
+    assert sources == [f"{app_url}/{PLOTLY_URL}"]
+    with urllib.request.urlopen(sources[0], timeout=10) as response:
+        assert response.read() == PLOTLY_JS.read_bytes()
+    assert not (ROOT / "static").exists(), "plotly.js must not be copied into the checkout"

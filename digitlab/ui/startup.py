@@ -1,0 +1,45 @@
+"""The server process's one start-up step, run by app.py on a real Streamlit server only.
+
+Not a cached resource and not at import: AppTest runs app.py inside the pytest process, which must
+keep its own interpreter settings, so everything here is skipped when no Streamlit runtime exists.
+"""
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+
+from streamlit import runtime
+
+_lock = threading.Lock()
+_started = False
+
+
+def start_server_process() -> bool:
+    """Once per server process (True the first time it does the work): one torch thread, a short
+    GIL hand-over, plotly.js
+    served for the live charts, the training path warmed in the background, and the objects made
+    so far frozen out of the garbage collector's walk."""
+    global _started
+    if not runtime.exists():
+        return False
+    with _lock:
+        if _started:
+            return False
+        _started = True
+    import torch
+
+    from digitlab import service
+    from digitlab.jobs import Job
+    from digitlab.ui.live_chart import serve_plotly_js
+
+    torch.set_num_threads(1)  # a net this small is fastest on one; the other core serves other sessions
+    # Every session's reruns, the training jobs and the server's event loop share one GIL; a 1 ms
+    # hand-over (Python's default is 5 ms) keeps a finished prediction from waiting behind them.
+    sys.setswitchinterval(0.001)
+    serve_plotly_js()
+    # In a job, so it takes a training slot: a person who clicks Train this early waits for it
+    # (a second or so) instead of sharing the CPU and the global torch seed with it.
+    Job(lambda job: service.warm_up(), kind="warm-up", label="warming up the training path").start()
+    gc.freeze()  # module objects live for the whole process: no need to walk them at every collection
+    return True
