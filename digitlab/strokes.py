@@ -1,7 +1,7 @@
 """Render stroke paths the way the browser canvas does: a round brush on a 280x280 canvas.
 
-Used to make synthetic drawings for tests and benchmarks; the canvas's own PNG goes through
-preprocess() exactly like these images do.
+The pen-stroke hands of the training data (synth.py) are drawn with it, and so are the tests' and
+benchmarks' drawings; the canvas's own PNG goes through preprocess() exactly like these images do.
 """
 from __future__ import annotations
 

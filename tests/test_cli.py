@@ -1,29 +1,13 @@
 """The command line, run as a user runs it: a real subprocess, real files."""
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from digitlab.strokes import arc, render
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(*args, env_models=None, check=False):
-    env = None
-    if env_models is not None:
-        import os
-
-        env = {**os.environ, "DIGITLAB_MODELS_DIR": str(env_models)}
-    proc = subprocess.run([sys.executable, "-m", "digitlab", *args], cwd=ROOT, capture_output=True, text=True,
-                          env=env, timeout=300)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
+from tests.support.cli import run
 
 
 @pytest.fixture(scope="module")

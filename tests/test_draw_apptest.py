@@ -1,23 +1,14 @@
 """The Draw page's logic through Streamlit's AppTest: a drawing injected as the canvas's value."""
-import base64
-import io
 import os
 
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digitlab.strokes import arc, render
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
+from tests.support.apptest import canvas_value
 
 APP = os.path.join(os.path.dirname(__file__), "..", "app.py")
-
-
-def canvas_value(image) -> dict:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    data = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
 
 
 def run(drawing=None) -> AppTest:

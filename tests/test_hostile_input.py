@@ -122,7 +122,7 @@ def test_any_bytes_as_a_model_file_are_refused_cleanly(models_tmp, data):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 3000), st.binary(min_size=1, max_size=8))
 def test_a_damaged_model_file_is_refused_or_loads_intact(models_tmp, position, junk):
-    from tests.test_store import tiny_model
+    from tests.support.model_files import tiny_model
 
     model, info = tiny_model()
     path = save_model(model, "damaged", info, overwrite=True)

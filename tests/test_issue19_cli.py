@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.test_cli import ROOT, run
+from tests.support.cli import ROOT, run
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from digitlab.store import save_model
 from digitlab.strokes import render
 from digitlab.train import TrainConfig, fit, prepare, run_info
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY, TRAIN_JOB_KEY
-from tests.test_draw_apptest import canvas_value
+from tests.support.apptest import canvas_value
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE = [[(140, 40), (140, 240)]]

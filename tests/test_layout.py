@@ -110,3 +110,48 @@ def test_every_core_module_imports_without_streamlit_in_a_fresh_interpreter():
     code = (f"import importlib, sys\nfor name in {core!r}:\n    importlib.import_module(name)\n"
             "assert 'streamlit' not in sys.modules, [m for m in sys.modules if m.startswith('streamlit')]")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=300)
+
+
+def _imported_modules(source: str) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)  # and `from tests import test_x` imports the module tests.test_x:
+            found.update(f"{node.module}.{a.name}" for a in node.names if a.name.startswith("test_"))
+    return found
+
+
+def one_way_violations(files: dict[str, str]) -> list[str]:
+    """Imports against the one direction, for {relative path: source}: tests and benchmarks may
+    import tests.support, but nothing imports a test module, support imports neither tests nor
+    benchmarks, and no test imports a benchmark."""
+    out = []
+    for rel, source in sorted(files.items()):
+        for mod in sorted(_imported_modules(source)):
+            if mod.startswith("tests.") and mod.rpartition(".")[2].startswith("test_"):
+                out.append(f"{rel} imports test module {mod}")
+            elif rel.startswith("tests/support/") and mod.startswith(("tests.", "benchmarks")) \
+                    and not mod.startswith("tests.support"):
+                out.append(f"{rel} (support) imports {mod}")
+            elif rel.startswith("tests/") and mod.startswith("benchmarks"):
+                out.append(f"{rel} (a test) imports benchmark {mod}")
+    return out
+
+
+def test_tests_and_benchmarks_import_shared_helpers_one_way_only():
+    files = sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "benchmarks").rglob("*.py"))
+    assert len(files) > 40
+    assert one_way_violations({p.relative_to(ROOT).as_posix(): p.read_text() for p in files}) == []
+
+
+def test_the_one_way_check_catches_each_wrong_direction():
+    assert one_way_violations({
+        "tests/test_a.py": "from tests.test_cli import run\nimport benchmarks.load\n",
+        "tests/support/x.py": "from tests.e2e.conftest import browser\n",
+        "benchmarks/b.py": "from tests.support.cli import run\nfrom tests import test_store\n",
+    }) == ["benchmarks/b.py imports test module tests.test_store",
+           "tests/support/x.py (support) imports tests.e2e.conftest",
+           "tests/test_a.py (a test) imports benchmark benchmarks.load",
+           "tests/test_a.py imports test module tests.test_cli"]

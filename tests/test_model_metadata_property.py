@@ -17,7 +17,7 @@ from digitlab.cli import main
 from digitlab.store import ModelError, install_model
 from digitlab.strokes import render
 from tests.support.model_files import genuine_model_bytes, with_metadata
-from tests.test_draw_apptest import canvas_value
+from tests.support.apptest import canvas_value
 
 scalars = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=12)
            | st.sampled_from([0, 1, 0.5, -1, 300, "", "relu", "adam"]))

@@ -9,14 +9,7 @@ from safetensors.torch import save_file
 from digitlab.data import load_splits
 from digitlab.model import predict_proba
 from digitlab.store import ModelError, list_models, load_model, resolve, save_model, tensors_sha256
-from digitlab.train import TrainConfig, fit, prepare, run_info
-
-
-def tiny_model():
-    config = TrainConfig(epochs=2, hidden=(32, 16))
-    model, splits = prepare(config)
-    history = list(fit(model, splits, config))
-    return model, run_info(config, history, 0.5)
+from tests.support.model_files import tiny_model
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Genuine DigitLab model files with their embedded metadata edited, for the schema tests."""
+"""Small genuine DigitLab models, and model files with their embedded metadata edited (schema tests)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,16 @@ from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 
 from digitlab.store import META_KEY, save_model
+
+
+def tiny_model():
+    """A small net (32-16) trained for two epochs, and the info a saved model records about it."""
+    from digitlab.train import TrainConfig, fit, prepare, run_info
+
+    config = TrainConfig(epochs=2, hidden=(32, 16))
+    model, splits = prepare(config)
+    history = list(fit(model, splits, config))
+    return model, run_info(config, history, 0.5)
 
 
 def genuine_model_bytes() -> bytes:
