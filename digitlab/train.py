@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from digitlab.backprop import ExplicitStep
+from digitlab.backprop import supports as supports_explicit
 from digitlab.data import Splits, augment, fit_scaler, load_splits
 from digitlab.model import ACTIVATIONS, MLP, ModelConfig
 from digitlab.store import NAME_RE, load_model
@@ -233,6 +235,7 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
     torch.manual_seed(config.seed)  # dropout draws from the global generator
     x, y = torch.from_numpy(splits.x_train), torch.from_numpy(splits.y_train)
     optimizer, grad = make_optimizer(model, config)
+    explicit = ExplicitStep(model) if supports_explicit(model) else None  # autograd's cost, skipped
     steps = config.epochs * math.ceil(len(x) / config.batch_size)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if config.schedule == "cosine" else None
     started = time.perf_counter()
@@ -246,9 +249,13 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
                 stopped = True
                 break
             xb = augment(xs[start : start + config.batch_size], config.augment, gen)
-            loss = nn.functional.cross_entropy(model(xb), ys[start : start + config.batch_size])
-            grad.zero_()
-            loss.backward()
+            yb = ys[start : start + config.batch_size]
+            if explicit is not None:  # writes every gradient itself: nothing to zero
+                loss = explicit(xb, yb)
+            else:
+                loss = nn.functional.cross_entropy(model(xb), yb)
+                grad.zero_()
+                loss.backward()
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()

@@ -1,0 +1,63 @@
+"""One training step of the plain MLP by hand: forward, cross-entropy and backward as explicit
+matrix products, written straight into the optimizer's gradient buffer.
+
+Why: on a net this small (64-128-64-10, batches of 32) the arithmetic takes microseconds and
+autograd's bookkeeping per step (recording the graph, one node per op, then walking it back)
+costs more than the products themselves. Without it an epoch is markedly faster (see
+benchmarks/train_speed.py). tests/test_backprop.py checks it against autograd in float64.
+
+Covers what the Train page's controls can ask for except dropout and GELU, whose steps
+stay on autograd (`supports`).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from digitlab.model import MLP
+
+# Each activation's derivative, written from its output a (all three can: saves keeping z).
+_DERIVATIVE_FROM_OUTPUT = {
+    "relu": lambda d, a: d.mul_(a > 0),
+    "tanh": lambda d, a: d.mul_(1 - a * a),
+    "sigmoid": lambda d, a: d.mul_(a * (1 - a)),
+}
+_IN_PLACE = {"relu": torch.Tensor.relu_, "tanh": torch.Tensor.tanh_, "sigmoid": torch.Tensor.sigmoid_}
+
+
+def supports(model: MLP) -> bool:
+    return model.config.dropout == 0 and model.config.activation in _IN_PLACE
+
+
+class ExplicitStep:
+    """step(xb, yb) -> the batch's mean cross-entropy (0-dim tensor); leaves every weight's
+    gradient in weight.grad (which make_optimizer points into one flat buffer)."""
+
+    def __init__(self, model: MLP):
+        if not supports(model):
+            raise ValueError("the explicit step covers relu/tanh/sigmoid without dropout")
+        self.layers = [m for m in model.net if isinstance(m, nn.Linear)]
+        self.shift, self.inv_scale = model.input_shift, model.input_inv_scale
+        self.activate = _IN_PLACE[model.config.activation]
+        self.derivative = _DERIVATIVE_FROM_OUTPUT[model.config.activation]
+
+    @torch.no_grad()
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        outputs = [torch.addcmul(self.shift, xb, self.inv_scale)]
+        for layer in self.layers[:-1]:
+            outputs.append(self.activate(torch.addmm(layer.bias, outputs[-1], layer.weight.t())))
+        last = self.layers[-1]
+        log_p = torch.log_softmax(torch.addmm(last.bias, outputs[-1], last.weight.t()), dim=1)
+        picked = log_p.gather(1, yb.unsqueeze(1))
+        loss = -picked.mean()
+        # d(mean CE)/d(logits) = (softmax - one_hot) / batch
+        delta = log_p.exp_()
+        delta.scatter_add_(1, yb.unsqueeze(1), torch.full_like(picked, -1.0))
+        delta.div_(len(xb))
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer, below = self.layers[i], outputs[i]
+            torch.mm(delta.t(), below, out=layer.weight.grad)
+            torch.sum(delta, 0, out=layer.bias.grad)
+            if i:
+                delta = self.derivative(torch.mm(delta, layer.weight), below)
+        return loss
