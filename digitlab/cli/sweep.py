@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import threading
 from dataclasses import replace
@@ -31,7 +32,8 @@ def add_commands(sub) -> None:
                                                                         f"this machine has {os.cpu_count()} cores)")
     sweep.add_argument("--study", default=None, help="study name; an existing study is continued (default: a new sweep-DATE-TIME)")
     sweep.add_argument("--storage", default=None, metavar="URL",
-                       help="sqlite:///FILE, postgresql://..., mysql://..., journal:FILE (default: data/sweeps.sqlite)")
+                       help="sqlite:///FILE, postgresql://..., mysql://..., journal:FILE "
+                            "(default: $DIGITLAB_DATABASE_URL, else data/sweeps.sqlite)")
     sweep.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="how trials are chosen (default tpe)")
     sweep.add_argument("--pruner", choices=PRUNERS, default="median", help="stop poor trials early (default median)")
     sweep.add_argument("--grid-points", type=int, default=3, help="values per range for --sampler grid (default 3)")
@@ -73,11 +75,12 @@ def cmd_sweep(args) -> int:
     from tqdm import tqdm
 
     from digitlab.store import check_name
-    from digitlab.sweep import describe, load_study, redact, run_sweep, storage_spec
+    from digitlab.sweep import create_study, describe, load_study, redact, run_sweep, storage_spec
 
     config = sweep_config(args)
     if args.save:
         check_name(args.save)  # fail before the sweep, not after
+    create_study(config)  # now: a storage that is down or refuses the login is one error line, before any output
     print(f"study {config.study} in {redact(storage_spec(config.storage))}", file=sys.stderr)
     print(f"searching: {describe(config.space)}; {config.base.epochs} epochs per trial, {config.sampler} sampler, "
           f"{config.pruner} pruner, {config.jobs} worker(s)", file=sys.stderr)
@@ -100,7 +103,8 @@ def cmd_sweep(args) -> int:
                                 f"pruned {progress.pruned}")
     bar.close()
     if progress is not None:
-        print(f"{progress.finished} trial(s) in {progress.seconds:.1f} s: {progress.complete} complete, "
+        print(f"{progress.finished} trial(s) in {progress.seconds:.1f} s by this command "
+              f"({socket.gethostname()}, pid {os.getpid()}): {progress.complete} complete, "
               f"{progress.pruned} pruned, {progress.failed} failed" + (" (stopped)" if progress.stopped else ""),
               file=sys.stderr)
     study = load_study(config.study, config.storage)

@@ -20,10 +20,12 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+import socket
 import sys
 import threading
 import time
 import types
+import uuid
 import warnings
 from dataclasses import replace
 from typing import Callable, Iterator
@@ -57,14 +59,25 @@ def make_pruner(config: SweepConfig) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
+def worker_id() -> str:
+    """Who runs a trial: host and process, unique among the machines sharing a study."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Objective:
     """One trial = one service.train run (no test set: a sweep scores on validation); it reports
-    val accuracy each epoch so the pruner can end it; the final one is the score."""
+    val accuracy each epoch so the pruner can end it; the final one is the score. Every trial
+    records, as it starts, the worker running it and the sweep command (`session`) it belongs to, so
+    each command counts its own trials in a study that other machines share."""
 
-    def __init__(self, space: SearchSpace, base: TrainConfig, stop=None):
-        self.space, self.base, self.stop = space, base, stop
+    def __init__(self, space: SearchSpace, base: TrainConfig, stop=None, session: str | None = None):
+        self.space, self.base, self.stop, self.session = space, base, stop, session
 
     def __call__(self, trial: optuna.Trial) -> float:
+        worker = worker_id()
+        trial.set_user_attr("worker", worker)
+        if self.session:
+            trial.set_user_attr("session", self.session)
         config = self.space.suggest(trial, self.base)
         pruned = threading.Event()
 
@@ -115,22 +128,23 @@ def run_sweep(config: SweepConfig, stop: threading.Event | None = None) -> Itera
     batch: running trials are recorded as pruned (user attr stopped) and no new trial starts."""
     stop = stop or threading.Event()
     study = create_study(config)
-    before = {t.number for t in study.get_trials(deepcopy=False)}
+    session = uuid.uuid4().hex  # this command's trials carry it: other commands may share the study
+    seed_offset = len(study.get_trials(deepcopy=False))
     started = time.monotonic()
     if config.jobs == 1:
-        feed = _run_here(study, config, stop)
+        feed = _run_here(study, config, stop, session)
     else:
-        feed = _run_workers(study, config, stop, seed_offset=len(before))
+        feed = _run_workers(study, config, stop, seed_offset, session)
     last = None
     for _ in feed:
-        last = _progress(study, config, before, started, stop.is_set())
+        last = _progress(study, config, session, started, stop.is_set())
         yield last
-    final = _progress(study, config, before, started, stop.is_set())
+    final = _progress(study, config, session, started, stop.is_set())
     if final != last:
         yield final
 
 
-def _run_here(study: optuna.Study, config: SweepConfig, stop: threading.Event) -> Iterator[None]:
+def _run_here(study: optuna.Study, config: SweepConfig, stop: threading.Event, session: str) -> Iterator[None]:
     study.sampler = make_sampler(config, config.seed + len(study.get_trials(deepcopy=False)))
     study.pruner = make_pruner(config)
     tickets = [config.budget()]
@@ -141,7 +155,7 @@ def _run_here(study: optuna.Study, config: SweepConfig, stop: threading.Event) -
         tickets[0] -= 1
         return tickets[0] >= 0
 
-    yield from _work(study, Objective(config.space, config.base, stop), claim, _deadline(config), stop)
+    yield from _work(study, Objective(config.space, config.base, stop, session), claim, _deadline(config), stop)
 
 
 def _work(study, objective, claim: Callable[[], bool], deadline: float | None, stop) -> Iterator[None]:
@@ -154,7 +168,8 @@ def _deadline(config: SweepConfig) -> float | None:
     return None if config.timeout is None else time.time() + config.timeout
 
 
-def _run_workers(study: optuna.Study, config: SweepConfig, stop: threading.Event, seed_offset: int) -> Iterator[None]:
+def _run_workers(study: optuna.Study, config: SweepConfig, stop: threading.Event, seed_offset: int,
+                 session: str) -> Iterator[None]:
     ctx = _context()
     budget = config.budget()
     tickets = ctx.Value("q", -1 if budget is None else budget)
@@ -165,7 +180,7 @@ def _run_workers(study: optuna.Study, config: SweepConfig, stop: threading.Event
     deadline = _deadline(config)
     procs = [ctx.Process(target=_worker, daemon=True, name=f"digitlab-sweep-{i}",
                          args=(replace(config, storage=storage_spec(config.storage)), study.study_name, config.seed + seed_offset + 7919 * (i + 1),
-                               tickets, deadline, worker_stop, finished)) for i in range(config.jobs)]
+                               tickets, deadline, worker_stop, finished, session)) for i in range(config.jobs)]
     with _no_main_module():
         for p in procs:
             p.start()
@@ -217,7 +232,7 @@ def _context():
     return ctx
 
 
-def _worker(config: SweepConfig, study_name: str, seed: int, tickets, deadline, stop, finished) -> None:
+def _worker(config: SweepConfig, study_name: str, seed: int, tickets, deadline, stop, finished, session) -> None:
     """A worker process: one torch thread, trials until the tickets, the deadline or `stop` end it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it sets `stop`
     import torch
@@ -236,16 +251,18 @@ def _worker(config: SweepConfig, study_name: str, seed: int, tickets, deadline, 
             tickets.value -= 1
             return True
 
-    for _ in _work(study, Objective(config.space, config.base, stop), claim, deadline, stop):
+    for _ in _work(study, Objective(config.space, config.base, stop, session), claim, deadline, stop):
         finished.put(True)
     finished.close()
     finished.join_thread()  # every "finished" is in the pipe; the study is in the storage
     os._exit(0)  # skip tearing down torch and SQLAlchemy object by object: ~1-2 s per worker
 
 
-def _progress(study, config: SweepConfig, before: set, started: float, stopped: bool) -> Progress:
+def _progress(study, config: SweepConfig, session: str, started: float, stopped: bool) -> Progress:
+    """This command's progress: its own trials (other commands on other machines may be running
+    trials in the same study meanwhile), and the best of the whole study."""
     trials = study.get_trials(deepcopy=False, states=FINISHED)
-    mine = [t for t in trials if t.number not in before]
+    mine = [t for t in trials if t.user_attrs.get("session") == session]
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = max(complete, key=lambda t: t.value, default=None)
     count = {s: sum(t.state == s for t in mine) for s in FINISHED}

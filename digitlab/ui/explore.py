@@ -22,7 +22,7 @@ from digitlab.jobs import WAITING, Job
 from digitlab.train import OPTIMIZERS, TrainConfig
 from digitlab.ui.resources import session_alive
 
-JOB_KEY, STUDY_KEY, STORAGE_KEY = "explore_job", "explore_study", "explore_storage"
+JOB_KEY, STUDY_KEY = "explore_job", "explore_study"
 POLL_SECONDS = 1.0  # each poll re-sends the live charts; a trial takes about a second anyway
 PLOTLY_CONFIG = {"displayModeBar": False}
 LR_STEPS = [float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 2, 3, 5)] + [10.0]
@@ -106,7 +106,7 @@ def sweep_form(running: bool) -> SweepConfig | None:
                             batch_size=tuple(batches), optimizer=tuple(optimizers))
         config = SweepConfig(space=space, base=TrainConfig(epochs=int(epochs)), trials=int(trials),
                            timeout=float(timeout) or None, sampler=sampler, pruner=pruner, jobs=int(jobs),
-                           study=name.strip(), storage=st.session_state.get(STORAGE_KEY) or None)
+                           study=name.strip(), storage=None)  # the server's storage: never a browser's choice
         st.session_state["explore_renew_name"] = True
         return config
     except ValueError as exc:
@@ -122,15 +122,14 @@ def _storage(spec: str):
 
 
 def _load(name: str) -> optuna.Study:
-    return optuna.load_study(study_name=name, storage=_storage(storage_spec(st.session_state.get(STORAGE_KEY))))
+    return optuna.load_study(study_name=name, storage=_storage(storage_spec(None)))
 
 
 def pick_study() -> optuna.Study | None:
-    with st.expander("Storage", expanded=False):
-        st.text_input("Optuna storage URL (blank: data/sweeps.sqlite)", key=STORAGE_KEY,
-                      help="sqlite:///file.db, postgresql://user:pw@host/db or journal:file.log")
+    # Where studies live is the operator's setting ($DIGITLAB_DATABASE_URL), shown, never typed in here.
+    st.caption(f"Studies are stored in `{redact(storage_spec(None))}` (set by the server's operator).")
     try:
-        names = sorted(optuna.get_all_study_names(_storage(storage_spec(st.session_state.get(STORAGE_KEY)))),
+        names = sorted(optuna.get_all_study_names(_storage(storage_spec(None))),
                        reverse=True)
     except SweepError as exc:
         st.error(str(exc))
