@@ -7,6 +7,7 @@ import streamlit as st
 
 from digitlab import drawings, plots
 from digitlab.evaluate import evaluate
+from digitlab.ui import mistakes as mistakes_ui
 from digitlab.ui.keys import MODEL_KEY
 from digitlab.ui.resources import DEFAULT_NAME, get_model
 
@@ -48,8 +49,9 @@ def score_panel(kept: list[drawings.Drawing]) -> None:
         if len(result.wrong_index):
             st.caption("Misread: " + ", ".join(f"{t}→{p}" for t, p in zip(result.wrong_true, result.wrong_pred)))
     with right:
-        st.plotly_chart(plots.confusion_heatmap(result.confusion, height=320), key="mine_confusion",
-                        config={"displayModeBar": False})
+        st.caption("Rows: what you drew; columns: what the network read. Click a cell to see those drawings.")
+        cell = mistakes_ui.clickable_matrix(plots.confusion_heatmap(result.confusion, height=320), "mine_confusion")
+    mistakes_ui.gallery(loaded.model, x, result, cell, "mine_confusion", "mine_mistakes", "drawings")
 
 
 def gallery(kept: list[drawings.Drawing]) -> None:

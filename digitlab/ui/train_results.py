@@ -5,7 +5,6 @@ or saved models' sidecars; nothing trains.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +12,7 @@ from digitlab import plots
 from digitlab.jobs import TrainingJob
 from digitlab import runs
 from digitlab.store import ModelError, check_save_name, models_dir
+from digitlab.ui import mistakes as mistakes_ui
 from digitlab.ui.home import DRAW
 from digitlab.ui.keys import MODEL_KEY
 from digitlab.ui.resources import catalogue, get_model, model_catalogue
@@ -39,31 +39,19 @@ def results(job: TrainingJob) -> None:
         st.dataframe(per_class_table(ev), hide_index=True, key="train_per_class",
                      column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "F1")})
     with matrix_col:
-        st.markdown("**Confusion matrix** (rows: true digit, columns: what the network said)")
+        st.markdown("**Confusion matrix** (rows: true digit, columns: what the network said). "
+                    "Click a cell to see its mistakes.")
         mode = st.segmented_control("Show", ["Counts", "Normalized"], default="Counts", key="train_cm_mode",
                                     label_visibility="collapsed")
         fig = plots.confusion_heatmap(ev.confusion, normalized=mode == "Normalized")
-        st.plotly_chart(fig, key="train_confusion", config=PLOTLY_CONFIG)
-    gallery(job, ev)
+        cell = mistakes_ui.clickable_matrix(fig, "train_confusion")
+    mistakes_ui.gallery(job.model, job.x_test, ev, cell, "train_confusion", "train_mistakes", "test digits", GALLERY_MAX)
     save_panel(job)
 
 
 def per_class_table(ev) -> pd.DataFrame:
     return pd.DataFrame({"digit": range(len(ev.support)), "precision": ev.precision, "recall": ev.recall,
                          "F1": ev.f1, "test examples": ev.support})
-
-
-def gallery(job: TrainingJob, ev) -> None:
-    st.markdown("**Mistakes** — the test digits it got wrong (8×8 inputs), most confident first")
-    if len(ev.wrong_index) == 0:
-        st.success("No mistakes on the test set.")
-        return
-    order = np.argsort(-ev.wrong_confidence)[:GALLERY_MAX]
-    images = [plots.upscale(job.x_test[ev.wrong_index[i]].reshape(8, 8), 64) for i in order]
-    captions = [f"true {ev.wrong_true[i]} → {ev.wrong_pred[i]} ({ev.wrong_confidence[i]:.0%})" for i in order]
-    st.image(images, caption=captions, width=64)
-    if len(ev.wrong_index) > GALLERY_MAX:
-        st.caption(f"…and {len(ev.wrong_index) - GALLERY_MAX} more.")
 
 
 def save_panel(job: TrainingJob) -> None:

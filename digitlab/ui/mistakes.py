@@ -1,0 +1,61 @@
+"""A clickable confusion matrix and the mistakes gallery it filters, shared by the Train page
+(test split) and My drawings (your kept drawings). Click a cell: the gallery shows only the
+examples of that true -> predicted pair, each with its 8x8 input and the model's top three."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from digitlab import plots
+from digitlab.evaluate import Evaluation
+from digitlab.mistakes import Cell, cell_from_selection, mistakes
+from digitlab.model import MLP
+from digitlab.plots.cell_targets import with_cell_targets
+
+PER_ROW = 6  # wide enough for a top-3 line on a laptop
+PLOTLY_CONFIG = {"displayModeBar": False}
+
+
+def clickable_matrix(fig: go.Figure, key: str) -> Cell | None:
+    """Draw the confusion heat map with clickable cells; the cell clicked (true, predicted), if any."""
+    # A counter in the key: "Show all mistakes" (forget_click) draws a fresh chart, with no selection.
+    generation = st.session_state.get(f"{key}_generation", 0)
+    event = st.plotly_chart(with_cell_targets(fig), key=f"{key}_{generation}", on_select="rerun",
+                            selection_mode="points", config=PLOTLY_CONFIG)
+    return cell_from_selection(event.selection)
+
+
+def forget_click(matrix_key: str) -> None:
+    st.session_state[f"{matrix_key}_generation"] = st.session_state.get(f"{matrix_key}_generation", 0) + 1
+
+
+def gallery(model: MLP, x: np.ndarray, ev: Evaluation, cell: Cell | None, matrix_key: str, key: str, what: str,
+            limit: int = 40) -> None:
+    """The mistakes (all, or those of the cell clicked on the matrix drawn with `matrix_key`), most
+    confident first."""
+    shown, total = mistakes(model, x, ev, cell, limit)
+    if cell is None:
+        st.markdown(f"**Mistakes** — the {what} it got wrong, most confident first. "
+                    "Click a cell of the confusion matrix to see only that pair.")
+    else:
+        true, predicted = cell
+        head, clear = st.columns([4, 1], vertical_alignment="center")
+        head.markdown(f"**Mistakes: true {true} → read as {predicted}** ({total} of {len(ev.wrong_index)} mistakes)")
+        clear.button("Show all mistakes", key=f"{key}_clear", icon=":material/filter_alt_off:",
+                     on_click=forget_click, args=(matrix_key,))
+        if true == predicted:
+            st.info(f"That cell holds the {what} read correctly as {true}: no mistakes there.")
+            return
+    if total == 0:
+        st.success("No mistakes." if cell is None else f"No {cell[0]} among the {what} was read as {cell[1]}.")
+        return
+    for start in range(0, len(shown), PER_ROW):
+        for col, m in zip(st.columns(PER_ROW), shown[start : start + PER_ROW]):
+            with col, st.container(key=f"{key}_mistake_{m.index}"):
+                st.image(plots.upscale(m.grid, 96), width=96)
+                # Written out, not in a tooltip: a projector has no hover.
+                st.markdown(f"true **{m.true}** → **{m.predicted}**  \n"
+                            + " · ".join(f"{d}: {p:.0%}" for d, p in m.top3))
+    if total > len(shown):
+        st.caption(f"…and {total - len(shown)} more.")
