@@ -166,3 +166,8 @@ def test_cli_and_pages_say_clearly_when_the_database_refuses(server, tmp_path, m
     explore = AppTest.from_function(explore_page, default_timeout=60).run()
     assert not explore.exception
     assert any("cannot open sweep storage" in e.value for e in explore.error), [e.value for e in explore.error]
+    next(b for b in explore.button if b.label == "Start sweep").click()
+    explore.run()
+    assert not explore.exception and "explore_job" not in explore.session_state  # nothing started
+    assert any(e.value.startswith("Cannot start this sweep: cannot open sweep storage") and "***" in e.value
+               and "not-the-password" not in e.value for e in explore.error), [e.value for e in explore.error]

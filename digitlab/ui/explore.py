@@ -41,10 +41,14 @@ def page() -> None:
     if config is not None and running:
         st.warning("A sweep is already running: stop it first.")
     elif config is not None:
-        create_study(config)  # now, so the study picker below already lists it
-        st.session_state[JOB_KEY] = sweep_job(config, owner_alive=session_alive()).start()
-        st.session_state[STUDY_KEY] = config.study
-        running = True
+        try:
+            create_study(config)  # now, so the study picker below already lists it
+        except SweepError as exc:  # the storage is down or refuses the login: say so, start nothing
+            st.error(f"Cannot start this sweep: {exc}")
+        else:
+            st.session_state[JOB_KEY] = sweep_job(config, owner_alive=session_alive()).start()
+            st.session_state[STUDY_KEY] = config.study
+            running = True
     study = pick_study()
     if study is None:
         st.info("Start a sweep above: a live trial table, the best-so-far line and the plots will appear here.")
