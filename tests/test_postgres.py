@@ -171,3 +171,33 @@ def test_cli_and_pages_say_clearly_when_the_database_refuses(server, tmp_path, m
     assert not explore.exception and "explore_job" not in explore.session_state  # nothing started
     assert any(e.value.startswith("Cannot start this sweep: cannot open sweep storage") and "***" in e.value
                and "not-the-password" not in e.value for e in explore.error), [e.value for e in explore.error]
+
+
+def test_workers_opening_an_empty_database_at_the_same_moment_all_get_the_storage(fresh_db):
+    """Eight openers released together on a database without Optuna's tables: PostgreSQL fails all
+    but one schema creation (`CREATE TYPE studydirection`, the version row); every opener retries
+    and gets a working storage, and the study they then create together is one study."""
+    import threading
+
+    import optuna
+
+    from digitlab.sweep import open_storage
+
+    start, errors, storages = threading.Barrier(8), [], []
+
+    def opener():
+        start.wait()
+        try:
+            storage = open_storage(fresh_db)
+            optuna.create_study(study_name="together", storage=storage, load_if_exists=True)
+            storages.append(storage)
+        except Exception as exc:  # collected, asserted below
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=opener) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == [] and len(storages) == 8
+    assert optuna.get_all_study_names(open_storage(fresh_db)) == ["together"]
