@@ -13,16 +13,16 @@ from dataclasses import fields
 
 import streamlit as st
 
-from digitlab import plots
+from digitlab import plots, share
 from digitlab.jobs import DONE, FAILED, SLOTS, STOPPED, WAITING, Snapshot, TrainingJob
 from digitlab.train import PRESETS, ConfigError, TrainConfig
-from digitlab.ui import train_results
+from digitlab.ui import share_link, train_results
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.resources import catalogue, session_alive
 
 POLL_SECONDS = 0.5  # >= 0.3 s: each poll re-sends the curves (~3.5 KB + 14 B per point)
 PLOTLY_CONFIG = {"displayModeBar": False}
-LR_CHOICES = [float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 2, 5)] + [10.0]  # a log scale, 1e-5 .. 10
+LR_CHOICES = list(share.LR_CHOICES)  # a log scale, 1e-5 .. 10 (a link is checked against the same steps)
 PRESET_KEY = "train_preset"
 PRESET_TEXT = {
     "seed": "The project's starting point: a 128-64 ReLU network, Adam, 10 epochs. Trains in about a second.",
@@ -68,9 +68,7 @@ def _key(name: str) -> str:
 
 def _control_values(config: TrainConfig) -> dict:
     """A config as the controls show it (hidden sizes as text)."""
-    values = config.to_dict()
-    values["hidden"] = ",".join(map(str, config.hidden))
-    return values
+    return share.train_controls(config)
 
 
 def apply_preset() -> None:
@@ -79,7 +77,14 @@ def apply_preset() -> None:
 
 
 def _restore_state() -> None:
-    """Widget values vanish when the user visits another page; keep our own copy and put it back."""
+    """Widget values vanish when the user visits another page; keep our own copy and put it back.
+    A link just opened (?lr=0.01&...) replaces both with its setup."""
+    linked = share_link.restore("train", lambda query: share.train_from_query(query, {r["name"] for r in catalogue()[0]}))
+    if linked is not None:
+        st.session_state[PRESET_KEY] = linked.values[share.PRESET]
+        st.session_state[TRAIN_FORM_KEY] = {name: linked.values[name] for name in FIELDS}
+        for name in FIELDS:
+            st.session_state[_key(name)] = linked.values[name]
     saved = st.session_state.setdefault(TRAIN_FORM_KEY, _control_values(PRESETS["seed"]))
     for name, value in saved.items():
         st.session_state.setdefault(_key(name), value)
@@ -94,6 +99,7 @@ def controls() -> TrainConfig | None:
     preset_col.selectbox("Start from a preset", list(PRESETS), key=PRESET_KEY, on_change=apply_preset,
                          help="Sets every control below; then change what you like.")
     text_col.caption(PRESET_TEXT.get(st.session_state[PRESET_KEY], ""))
+    share_link.show_notes("train")
     values, problems = _read_values()
     shape, optim, data = st.columns(3, gap="large")
     with shape:
@@ -131,6 +137,9 @@ def controls() -> TrainConfig | None:
         with calibrate:
             st.checkbox("Calibrate the confidence", key=_key("calibrate"), help=FIELDS["calibrate"].metadata["help"])
     st.session_state[TRAIN_FORM_KEY] = {name: st.session_state[_key(name)] for name in FIELDS}
+    query = share.train_to_query({**st.session_state[TRAIN_FORM_KEY], share.PRESET: st.session_state[PRESET_KEY]})
+    share_link.mirror("train", query)
+    share_link.copy_link("train", query, "exactly these settings: press Train and the same seed trains the same run")
     if problems:
         return None
     return TrainConfig(**values)
@@ -154,14 +163,7 @@ def _read_values() -> tuple[dict, dict[str, str]]:
     return values, problems
 
 
-def parse_hidden(text: str) -> tuple[int, ...]:
-    parts = [p for p in str(text).replace(" ", ",").split(",") if p]
-    if not parts:
-        raise ValueError("hidden: give at least one layer size, e.g. 128,64")
-    try:
-        return tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"hidden: use whole numbers separated by commas, e.g. 128,64 (got {text!r})") from None
+parse_hidden = share.parse_hidden  # one reading of "128,64" for the control and for links
 
 
 def _init_from(problems: dict) -> None:
