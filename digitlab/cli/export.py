@@ -1,8 +1,6 @@
 """python -m digitlab export NAME --onnx PATH: a saved model as an ONNX file (digitlab.export)."""
 from __future__ import annotations
 
-import sys
-
 
 def add_commands(sub) -> None:
     export = sub.add_parser(
