@@ -1,7 +1,9 @@
 """Where things live: the data folder (run history, kept drawings, sweeps) and the models folder.
 
 Environment variables override both, so tests, a second app instance or a classroom server can
-point elsewhere. Nothing here imports torch or any other part of DigitLab: finding a file must
+point elsewhere. (The databases live in the data folder as SQLite files unless
+$DIGITLAB_DATABASE_URL names a database server: digitlab/database.py. Several app servers share
+models through one DIGITLAB_MODELS_DIR: deploy/serve.py.) Nothing here imports torch or any other part of DigitLab: finding a file must
 not pull in the training code (it once did: drawings -> runs -> train -> drawings).
 """
 from __future__ import annotations
