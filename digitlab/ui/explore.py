@@ -14,21 +14,21 @@ import os
 import optuna
 import streamlit as st
 
+from digitlab import share
 from digitlab.plots import explore as figs
 from digitlab.sweep import (PRUNERS, SAMPLERS, Progress, SearchSpace, SweepConfig, SweepError, best_config,
                             create_study, new_study_name, open_storage, redact, storage_spec, sweep_job,
                             train_best_job, trial_rows)
 from digitlab.jobs import WAITING, Job
 from digitlab.train import OPTIMIZERS, TrainConfig
+from digitlab.ui import explore_link
 from digitlab.ui.resources import session_alive
 
 JOB_KEY, STUDY_KEY = "explore_job", "explore_study"
 POLL_SECONDS = 1.0  # each poll re-sends the live charts; a trial takes about a second anyway
 PLOTLY_CONFIG = {"displayModeBar": False}
-LR_STEPS = [float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 2, 3, 5)] + [10.0]
-WD_STEPS = [float(f"{m}e{e}") for e in range(-6, 0) for m in (1, 3)]
-WIDTHS = [8, 16, 32, 64, 128, 256, 512, 1024]
-BATCHES = [16, 32, 64, 128, 256]
+# The controls' steps live in digitlab.share, which checks a link's values against the same ones.
+LR_STEPS, WD_STEPS, WIDTHS, BATCHES = (list(v) for v in (share.LR_STEPS, share.WD_STEPS, share.WIDTHS, share.BATCHES))
 
 
 def page() -> None:
@@ -61,46 +61,59 @@ def page() -> None:
 
 # --- the form -------------------------------------------------------------------------------------
 
-def _vary(label: str, key: str, default: bool) -> bool:
-    return st.checkbox(f"vary {label}", value=default, key=f"explore_vary_{key}")
+def _vary(label: str, key: str) -> bool:
+    return st.checkbox(f"vary {label}", key=f"explore_vary_{key}")  # value: explore_link.prepare()
 
 
 def sweep_form(running: bool) -> SweepConfig | None:
     """The search space and budget; returns a valid SweepConfig when Start was pressed."""
     if st.session_state.pop("explore_renew_name", False) or not st.session_state.get("explore_name"):
         st.session_state["explore_name"] = new_study_name()  # a fresh study for every new sweep
+    explore_link.prepare()  # every keyed control's value: from a link, this session, or the defaults
     with st.form("explore_form", border=True):
         st.markdown("**Search space**: ticked knobs vary over their range; the others keep the base value")
         a, b, c, d = st.columns(4, gap="medium")
         with a:
-            lr = st.select_slider("Learning rate (log)", LR_STEPS, value=(1e-4, 3e-2), format_func=lambda v: f"{v:g}")
-            vary_lr = _vary("learning rate", "lr", True)
-            wd = st.select_slider("Weight decay (log)", WD_STEPS, value=(1e-5, 1e-2), format_func=lambda v: f"{v:g}")
-            vary_wd = _vary("weight decay", "wd", False)
+            lr = st.select_slider("Learning rate (log)", LR_STEPS, value=explore_link.range_value("lr"),
+                                  format_func=lambda v: f"{v:g}", key=explore_link.range_key("lr"))
+            vary_lr = _vary("learning rate", "lr")
+            wd = st.select_slider("Weight decay (log)", WD_STEPS, value=explore_link.range_value("weight_decay"),
+                                  format_func=lambda v: f"{v:g}", key=explore_link.range_key("weight_decay"))
+            vary_wd = _vary("weight decay", "wd")
         with b:
-            width = st.select_slider("Width of the first layer", WIDTHS, value=(32, 512))
-            vary_width = _vary("width", "width", True)
-            depth = st.slider("Hidden layers", 1, 4, (1, 3))
-            vary_depth = _vary("depth", "depth", True)
+            width = st.select_slider("Width of the first layer", WIDTHS, value=explore_link.range_value("width"),
+                                     key=explore_link.range_key("width"))
+            vary_width = _vary("width", "width")
+            depth = st.slider("Hidden layers", 1, 4, explore_link.range_value("depth"), key=explore_link.range_key("depth"))
+            vary_depth = _vary("depth", "depth")
         with c:
-            dropout = st.slider("Dropout", 0.0, 0.8, (0.0, 0.4), step=0.05)
-            vary_dropout = _vary("dropout", "dropout", True)
-            augment = st.slider("Augmentation strength", 0.0, 1.0, (0.0, 0.5), step=0.05)
-            vary_augment = _vary("augmentation", "augment", False)
+            dropout = st.slider("Dropout", 0.0, 0.8, explore_link.range_value("dropout"), step=0.05,
+                                key=explore_link.range_key("dropout"))
+            vary_dropout = _vary("dropout", "dropout")
+            augment = st.slider("Augmentation strength", 0.0, 1.0, explore_link.range_value("augment"), step=0.05,
+                                key=explore_link.range_key("augment"))
+            vary_augment = _vary("augmentation", "augment")
         with d:
-            batches = st.multiselect("Batch sizes", BATCHES, default=[32, 64, 128])
-            optimizers = st.multiselect("Optimizers", list(OPTIMIZERS), default=list(OPTIMIZERS))
+            batches = st.multiselect("Batch sizes", BATCHES, key="explore_batches")
+            optimizers = st.multiselect("Optimizers", list(OPTIMIZERS), key="explore_optimizers")
         st.markdown("**Budget and method**")
         e, f, g, h, i, j = st.columns(6, gap="small")
-        trials = e.number_input("Trials", 1, 1000, 30, key="explore_trials")
-        timeout = f.number_input("Time budget (s, 0 = none)", 0, 24 * 3600, 0, step=30)
-        epochs = g.number_input("Epochs per trial", 1, 500, 20, key="explore_epochs")
-        sampler = h.selectbox("Sampler", SAMPLERS, help="tpe learns from earlier trials; random and grid do not")
-        pruner = i.selectbox("Pruner", PRUNERS, help="median: stop a trial worse than the median at the same epoch")
+        trials = e.number_input("Trials", 1, 1000, key="explore_trials")
+        timeout = f.number_input("Time budget (s, 0 = none)", 0, 24 * 3600, step=30, key="explore_timeout")
+        epochs = g.number_input("Epochs per trial", 1, 500, key="explore_epochs")
+        sampler = h.selectbox("Sampler", SAMPLERS, key="explore_sampler",
+                              help="tpe learns from earlier trials; random and grid do not")
+        pruner = i.selectbox("Pruner", PRUNERS, key="explore_pruner",
+                             help="median: stop a trial worse than the median at the same epoch")
         jobs = j.number_input("Worker processes", 1, 16, min(2, os.cpu_count() or 1), key="explore_jobs",
                               help=f"one torch thread each; this machine has {os.cpu_count()} cores")
         name = st.text_input("Study name (an existing name continues that study)", key="explore_name")
-        submitted = st.form_submit_button("Start sweep", type="primary", disabled=running)
+        start_col, link_col = st.columns([1, 5], vertical_alignment="center")
+        submitted = start_col.form_submit_button("Start sweep", type="primary", disabled=running)
+        # Inside a form, changed values reach the server only on a submit: this one starts nothing.
+        link_col.form_submit_button("Update link", help="Put the settings above into the page's address and the "
+                                    "'Copy link to this setup' link, without starting a sweep")
+    explore_link.publish()
     if not submitted:
         return None
     try:
