@@ -10,6 +10,7 @@ The flow on a page that shares its setup (Train, Explore):
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, Mapping
 from urllib.parse import urlencode
 
@@ -56,8 +57,10 @@ def mirror(page: str, query: dict[str, str]) -> None:
 
 
 def link(url_path: str, query: dict[str, str]) -> str:
-    origin = (st.context.url or "").rstrip("/")  # the browser's origin; none outside a server (AppTest)
-    return f"{origin}/{url_path}?{urlencode(query)}"
+    # st.context.url is the address the session was opened at (no query; none outside a server, as in
+    # AppTest): keep its origin and any base path, drop the page it was opened on.
+    base = re.sub(r"/(home|draw|train|explore|my-drawings|models)/?$", "", (st.context.url or "").rstrip("/"))
+    return f"{base}/{url_path}?{urlencode(query)}"
 
 
 def copy_link(url_path: str, query: dict[str, str], what: str) -> None:
