@@ -14,7 +14,7 @@ from digitlab.store import save_model
 from digitlab.strokes import render
 from digitlab.train import TrainConfig, fit, prepare, run_info
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY, TRAIN_JOB_KEY
-from tests.support.apptest import canvas_value
+from tests.support.apptest import canvas_value, until_evaluated
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE = [[(140, 40), (140, 240)]]
@@ -112,7 +112,7 @@ def _start_diverging_run(epochs: int):
 def test_a_diverged_run_is_called_out_and_its_weights_are_not_saved(folder):
     at, job = _start_diverging_run(epochs=3)
     assert job.join(120)
-    at.run()
+    until_evaluated(at)
     assert any("Training diverged: the loss became **nan** in epoch 1" in e.value for e in at.error)
     at.text_input(key=f"train_name_{job.id}").set_value("boom").run()
     at.button(key=f"train_save_{job.id}").click().run()

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 from digitlab import service
 from digitlab.train import PRESETS
 from digitlab.ui.keys import TRAIN_JOB_KEY, TRAIN_RUNS_KEY
+from tests.support.apptest import until_evaluated
 
 
 # Upper bounds only (joins and script runs return as soon as they are done), generous enough for a
@@ -39,7 +40,7 @@ def run_to_end(at, hidden="16", epochs=3) -> AppTest:
     train_button(at).click().run()
     job = at.session_state[TRAIN_JOB_KEY]
     assert job.join(JOB_WAIT_S), "the job finishes"
-    return at.run()
+    return until_evaluated(at)
 
 
 def test_the_page_opens_on_the_seed_preset_with_no_problems(at):

@@ -2,8 +2,10 @@
 
 Training runs in a background thread (digitlab.jobs.TrainingJob) that never calls st.*; this page
 only reads the job's snapshot. While the job runs, one fragment polls it every POLL_SECONDS
-(throttled: each redraw re-sends the curves) and, when the job ends, reruns the whole page once so
-polling switches off and the evaluation appears. The evaluation, saving and comparing live in
+and, when the job ends and its curves are all shown, reruns the whole page once so polling switches
+off and the evaluation appears. The curves show every epoch arrive: when epochs come faster than
+the page polls (a short run can finish between two polls), each poll adds at most CATCH_UP_SHARE
+of the run's epochs, so a class sees the curves grow instead of a finished chart appearing. The evaluation, saving and comparing live in
 train_results.py.
 """
 from __future__ import annotations
@@ -18,10 +20,12 @@ from digitlab.jobs import DONE, FAILED, SLOTS, STOPPED, WAITING, Snapshot, Train
 from digitlab.train import PRESETS, ConfigError, TrainConfig
 from digitlab.ui import share_link, train_results
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
+from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
 
-POLL_SECONDS = 0.5  # >= 0.3 s: each poll re-sends the curves (~3.5 KB + 14 B per point)
-PLOTLY_CONFIG = {"displayModeBar": False}
+POLL_SECONDS = 0.2  # each poll re-sends the curves: a few KB (the per-batch line is thinned)
+CATCH_UP_SHARE = 1 / 10  # of the run's epochs per poll at most: a backlog replays in ~10 polls (2 s)
+SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far)
 LR_CHOICES = list(share.LR_CHOICES)  # a log scale, 1e-5 .. 10 (a link is checked against the same steps)
 PRESET_KEY = "train_preset"
 PRESET_TEXT = {
@@ -52,7 +56,10 @@ def page() -> None:
     job = st.session_state.get(TRAIN_JOB_KEY)
     if job is None:
         st.info("Training curves, a progress bar and then a full test-set evaluation will appear here.")
-    elif job.snapshot().finished:
+        # The empty axes now, so the chart (and plotly.js) is ready when the first epochs arrive.
+        live_chart(plots.training_curves([("", [])], epochs=config.epochs if config else None, per_batch=True),
+                   key="train_curves")
+    elif job.snapshot().finished and _all_shown(job):
         show_progress(job, job.snapshot())
         train_results.results(job)
     else:
@@ -225,15 +232,26 @@ def start_job() -> None:
     runs.append(job)
 
 
+def _all_shown(job: TrainingJob) -> bool:
+    job_id, shown = st.session_state.get(SHOWN_KEY, (None, 0))
+    return job_id == job.id and shown >= len(job.snapshot().history)
+
+
 @st.fragment(run_every=POLL_SECONDS)
 def live_progress(job: TrainingJob) -> None:
     snap = job.snapshot()
-    if snap.finished:
+    job_id, shown = st.session_state.get(SHOWN_KEY, (None, 0))
+    shown = shown if job_id == job.id else 0
+    step = max(1, math.ceil(snap.epochs * CATCH_UP_SHARE))
+    visible = min(len(snap.history), shown + step)
+    st.session_state[SHOWN_KEY] = (job.id, visible)
+    if snap.finished and shown >= len(snap.history):
         st.rerun()  # the whole page once: polling stops (no fragment) and the evaluation appears
-    show_progress(job, snap)
+    show_progress(job, snap, visible)
 
 
-def show_progress(job: TrainingJob, snap: Snapshot) -> None:
+def show_progress(job: TrainingJob, snap: Snapshot, visible: int | None = None) -> None:
+    """The status line (as the job stands) and the curves of its first `visible` epochs (all)."""
     status, stop = st.columns([5, 1], vertical_alignment="center")
     with status:
         _status(job, snap)
@@ -248,8 +266,8 @@ def show_progress(job: TrainingJob, snap: Snapshot) -> None:
         if job.id not in figures:
             figures.clear()
             figures[job.id] = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True)
-        fig = plots.set_history(figures[job.id], snap.history)
-        st.plotly_chart(fig, key="train_curves", config=PLOTLY_CONFIG)
+        fig = plots.set_history(figures[job.id], snap.history[:visible])
+        live_chart(fig, key="train_curves")
 
 
 def first_non_finite(history) -> tuple[int, float] | None:

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.support.browser import CANVAS, METRIC, ONE, draw, wait_idle
 
-CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
+CHART = ".st-key-train_curves .js-plotly-plot"  # the live curves (redrawn in place)
 # Upper bounds only: every wait below returns as soon as its event happens. Generous, so that a
 # machine several times slower per core (or one core shared with a CPU hog) still passes.
 STEP = 60_000  # one interaction's effect: a rerun, a job starting or stopping
@@ -22,12 +22,19 @@ def open_train_page(page, url):
     wait_idle(page)
 
 
+def watch_curves(page, under="Stop"):
+    """Scroll the curves into view, as a person watching does (a live chart out of view waits):
+    the `under` button (right above them) to the top of the window."""
+    page.get_by_role("button", name=under, exact=True).evaluate("b => b.scrollIntoView({block: 'start'})")
+
+
 def start_training(page, epochs):
     box = page.get_by_role("spinbutton", name="Epochs")
     box.fill(str(epochs))
     box.press("Enter")  # and click at once: the run must use the value just typed
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_role("button", name="Stop", exact=True)).to_be_visible(timeout=STEP)
+    watch_curves(page)
 
 
 def epochs_drawn_between(page, low, high, timeout=RUN) -> int:
@@ -63,6 +70,22 @@ def test_curves_update_live_then_the_evaluation_appears(page, app_url):
     expect(page.locator("[data-testid=stException]")).to_have_count(0)
 
 
+def test_a_short_run_is_seen_growing_epoch_by_epoch(page, app_url):
+    """The seed preset's 10 epochs can end between two polls; the page still shows them arrive.
+    Every distinct number of epochs the chart has drawn is recorded by the page itself, every 10 ms."""
+    open_train_page(page, app_url)
+    page.evaluate(f"""() => {{ window.epochStates = []; setInterval(() => {{
+        const n = ({EPOCHS_DRAWN_JS})(), seen = window.epochStates;
+        if (n && seen[seen.length - 1] !== n) seen.push(n); }}, 10); }}""")
+    watch_curves(page, under="Train")  # the empty axes, drawn before the run
+    page.get_by_role("button", name="Train", exact=True).click()  # the seed preset: 10 epochs
+    expect(page.get_by_text("Finished: 10 of 10 epochs")).to_be_visible(timeout=RUN)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(timeout=STEP)
+    states = page.evaluate("window.epochStates")
+    assert states == sorted(set(states)) and states[-1] == 10, states  # growing, never going back
+    assert len(states) >= 5, f"the curves were seen in only {len(states)} states: {states}"
+
+
 def test_stop_a_long_run_see_the_confusion_matrix_save_it_and_use_it_on_the_draw_page(page, app_url):
     open_train_page(page, app_url)
     start_training(page, 2000)
@@ -80,9 +103,10 @@ def test_stop_a_long_run_see_the_confusion_matrix_save_it_and_use_it_on_the_draw
     expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("2000")  # the controls kept their values
     stop.click()
     expect(page.get_by_text(re.compile(r"Stopped \(stopped by the user\): \d+ of 2000 epochs"))).to_be_visible(timeout=STEP)
-    expect(page.get_by_text("Confusion matrix")).to_be_visible()
+    expect(page.get_by_text("Confusion matrix", exact=True)).to_be_visible()
     heat = page.wait_for_function(
-        f"() => {{ const d = [...document.querySelectorAll('{CHART}')].map(c => c._fullData?.[0])"
+        "() => { const d = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]"
+        ".map(c => c._fullData?.[0])"
         ".find(t => t?.type === 'heatmap'); return d ? d.z.map(r => Array.from(r)) : null; }", timeout=STEP).json_value()
     assert len(heat) == 10 and all(len(row) == 10 for row in heat)
     assert sum(map(sum, heat)) == 360, "every test digit is counted once"

@@ -1,4 +1,4 @@
-"""AppTest helpers: what the drawable canvas component hands the Draw page for a given image."""
+"""AppTest helpers: what the drawable canvas hands the Draw page, and a Train page run to its end."""
 from __future__ import annotations
 
 import base64
@@ -15,3 +15,13 @@ def canvas_value(image: np.ndarray) -> dict:
     Image.fromarray(image).save(buf, format="PNG")
     data = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
     return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
+
+
+def until_evaluated(at):
+    """Rerun until the Train page shows the evaluation: after a run ends, the curves first show its
+    remaining epochs arrive, a few per poll (each AppTest run is one poll), then the results."""
+    for _ in range(12):
+        at.run()
+        if any(m.label == "Test accuracy" for m in at.metric):
+            break
+    return at
