@@ -25,6 +25,12 @@ COOKIE = "digitlab_replica"
 REPLICA_HEADER = "x-digitlab-replica"
 
 
+def answered(header: str) -> str:
+    """The replica that answered: X-DigitLab-Replica is nginx's $upstream_addr, every replica tried
+    in order ("127.0.0.1:8501, 127.0.0.1:8502" when the first refused), the last one answered."""
+    return header.split(",")[-1].strip()
+
+
 def _two_free_ports() -> int:
     """A port p with p+1 also free (serve.py puts replica i on FIRST+i)."""
     for _ in range(50):
@@ -60,7 +66,7 @@ class Serving:
 
     def replica_of(self, cookie: str | None) -> str:
         with _get(self.url + "/_stcore/health", cookie) as r:
-            return r.headers[REPLICA_HEADER]
+            return answered(r.headers[REPLICA_HEADER])
 
     def _pin_cookies(self) -> dict[int, str]:
         """A cookie value per replica port that nginx's hash sends to that replica."""
@@ -133,7 +139,7 @@ def open_on(browser, serving: Serving, index: int, path: str = ""):
     context.add_cookies([{"name": COOKIE, "value": serving.cookies[serving.ports[index]], "url": serving.url}])
     page = context.new_page()
     response = page.goto(serving.url + path)
-    assert response.headers[REPLICA_HEADER] == f"127.0.0.1:{serving.ports[index]}"
+    assert response.headers[REPLICA_HEADER] == f"127.0.0.1:{serving.ports[index]}"  # straight there, no failover
     return page
 
 
@@ -201,21 +207,15 @@ def test_both_keep_predicting_while_a_replica_is_killed_and_restarted(browser, s
     b.evaluate("() => { window.__same_page = true }")  # gone if b's page were reloaded
 
     victim = serving.pid(0)
-    os.kill(victim, signal.SIGKILL)
-    _wait(lambda: not serving.healthy(0), 30, "replica 0 to go down")
-    # The survivor's session goes on as if nothing happened: the same page, still predicting.
-    predicts(b, ZERO, "0")
-    predicts(b, ONE, "1")
-    assert b.evaluate("() => window.__same_page === true")
-    # A student pinned to the dead replica is served by the survivor meanwhile (nginx fails over).
-    assert serving.replica_of(serving.cookies[serving.ports[0]]) == f"127.0.0.1:{serving.ports[1]}"
-    c = browser.new_context(viewport={"width": 1440, "height": 900})
-    c.add_cookies([{"name": COOKIE, "value": serving.cookies[serving.ports[0]], "url": serving.url}])
-    stranded = c.new_page()
-    stranded.goto(serving.url)
-    ready_to_draw(stranded)
-    predicts(stranded, ZERO, "0")
-
+    # serve.py would restart the replica within seconds; hold it (SIGSTOP) so the outage lasts until
+    # the checks below are done, then let it go (SIGCONT) and watch it restart the replica.
+    os.kill(serving.proc.pid, signal.SIGSTOP)
+    try:
+        os.kill(victim, signal.SIGKILL)
+        _wait(lambda: not serving.healthy(0), 30, "replica 0 to go down")
+        outage(browser, serving, b)
+    finally:
+        os.kill(serving.proc.pid, signal.SIGCONT)
     # deploy/serve.py restarts the replica on its port; its students are back on it.
     _wait(lambda: serving.pid(0) != victim and serving.healthy(0), 180, "serve.py to restart replica 0")
     _wait(lambda: serving.replica_of(serving.cookies[serving.ports[0]]) == f"127.0.0.1:{serving.ports[0]}", 30,
@@ -226,5 +226,23 @@ def test_both_keep_predicting_while_a_replica_is_killed_and_restarted(browser, s
     predicts(b, ZERO, "0")
     assert b.evaluate("() => window.__same_page === true")
     assert serving.proc.poll() is None
-    for page in (a, b, stranded, back):
+    for page in (a, b, back):
         page.context.close()
+
+
+def outage(browser, serving: Serving, survivor) -> None:
+    """While replica 0 is down: the survivor's session goes on as if nothing happened (the same
+    page, still predicting), and a student pinned to the dead replica is served by the survivor."""
+    predicts(survivor, ZERO, "0")
+    predicts(survivor, ONE, "1")
+    assert survivor.evaluate("() => window.__same_page === true")
+    assert serving.replica_of(serving.cookies[serving.ports[0]]) == f"127.0.0.1:{serving.ports[1]}"
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_cookies([{"name": COOKIE, "value": serving.cookies[serving.ports[0]], "url": serving.url}])
+    stranded = context.new_page()
+    response = stranded.goto(serving.url)
+    assert answered(response.headers[REPLICA_HEADER]) == f"127.0.0.1:{serving.ports[1]}"
+    ready_to_draw(stranded)
+    predicts(stranded, ZERO, "0")
+    assert not serving.healthy(0), "replica 0 came back during the outage"
+    context.close()
