@@ -21,7 +21,7 @@ from digitlab.sweep import (PRUNERS, SAMPLERS, Progress, SearchSpace, SweepConfi
                             train_best_job, trial_rows)
 from digitlab.jobs import WAITING, Job
 from digitlab.train import OPTIMIZERS, TrainConfig
-from digitlab.ui import explore_link
+from digitlab.ui import explore_link, presentation
 from digitlab.ui.resources import session_alive
 
 JOB_KEY, STUDY_KEY = "explore_job", "explore_study"
@@ -32,7 +32,10 @@ LR_STEPS, WD_STEPS, WIDTHS, BATCHES = (list(v) for v in (share.LR_STEPS, share.W
 
 
 def page() -> None:
-    st.markdown("### Explore hyperparameters")
+    title, switch = st.columns([4, 1], vertical_alignment="bottom")
+    title.markdown("### Explore hyperparameters")
+    with switch:
+        presentation.switch()
     st.caption("Let Optuna try many training setups and learn which knobs matter. Each trial trains a network "
                "and is scored by its validation accuracy; poor trials are stopped early (pruned).")
     job: Job | None = st.session_state.get(JOB_KEY)
@@ -96,17 +99,19 @@ def sweep_form(running: bool) -> SweepConfig | None:
         with d:
             batches = st.multiselect("Batch sizes", BATCHES, key="explore_batches")
             optimizers = st.multiselect("Optimizers", list(OPTIMIZERS), key="explore_optimizers")
-        st.markdown("**Budget and method**")
-        e, f, g, h, i, j = st.columns(6, gap="small")
-        trials = e.number_input("Trials", 1, 1000, key="explore_trials")
-        timeout = f.number_input("Time budget (s, 0 = none)", 0, 24 * 3600, step=30, key="explore_timeout")
-        epochs = g.number_input("Epochs per trial", 1, 500, key="explore_epochs")
-        sampler = h.selectbox("Sampler", SAMPLERS, key="explore_sampler",
-                              help="tpe learns from earlier trials; random and grid do not")
-        pruner = i.selectbox("Pruner", PRUNERS, key="explore_pruner",
-                             help="median: stop a trial worse than the median at the same epoch")
-        jobs = j.number_input("Worker processes", 1, 16, min(2, os.cpu_count() or 1), key="explore_jobs",
-                              help=f"one torch thread each; this machine has {os.cpu_count()} cores")
+        # Folded away while presenting: the class watches the search space and the results.
+        with st.expander("Budget and method") if presentation.active() else st.container():
+            st.markdown("**Budget and method**")
+            e, f, g, h, i, j = st.columns(6, gap="small")
+            trials = e.number_input("Trials", 1, 1000, key="explore_trials")
+            timeout = f.number_input("Time budget (s, 0 = none)", 0, 24 * 3600, step=30, key="explore_timeout")
+            epochs = g.number_input("Epochs per trial", 1, 500, key="explore_epochs")
+            sampler = h.selectbox("Sampler", SAMPLERS, key="explore_sampler",
+                                  help="tpe learns from earlier trials; random and grid do not")
+            pruner = i.selectbox("Pruner", PRUNERS, key="explore_pruner",
+                                 help="median: stop a trial worse than the median at the same epoch")
+            jobs = j.number_input("Worker processes", 1, 16, min(2, os.cpu_count() or 1), key="explore_jobs",
+                                  help=f"one torch thread each; this machine has {os.cpu_count()} cores")
         name = st.text_input("Study name (an existing name continues that study)", key="explore_name")
         start_col, link_col = st.columns([1, 5], vertical_alignment="center")
         submitted = start_col.form_submit_button("Start sweep", type="primary", disabled=running)

@@ -1,6 +1,8 @@
 """Static page styling shared by every page (no user data ever goes into it)."""
 import streamlit as st
 
+from digitlab.ui import presentation
+
 # Streamlit's default top padding (~6rem) under the top navigation wastes a laptop's height.
 APP_STYLE = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
@@ -9,3 +11,4 @@ APP_STYLE = """<style>
 
 def apply() -> None:
     st.markdown(APP_STYLE, unsafe_allow_html=True)
+    presentation.sync()  # ?present=1 or the switch: large type on every page

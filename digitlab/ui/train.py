@@ -18,7 +18,7 @@ import streamlit as st
 from digitlab import plots, share
 from digitlab.jobs import DONE, FAILED, SLOTS, STOPPED, WAITING, Snapshot, TrainingJob
 from digitlab.train import PRESETS, ConfigError, TrainConfig
-from digitlab.ui import share_link, train_results
+from digitlab.ui import presentation, share_link, train_results
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
@@ -44,9 +44,13 @@ FIELDS = {f.name: f for f in fields(TrainConfig)}
 
 
 def page() -> None:
-    st.markdown("### Train a network")
-    st.caption("Pick a starting point, change a knob, press **Train** and watch the network learn. "
-               "Training runs in the background: the Draw page stays usable meanwhile.")
+    title, switch = st.columns([4, 1], vertical_alignment="bottom")
+    title.markdown("### Train a network")
+    with switch:
+        presentation.switch()
+    if not presentation.active():
+        st.caption("Pick a starting point, change a knob, press **Train** and watch the network learn. "
+                   "Training runs in the background: the Draw page stays usable meanwhile.")
     job: TrainingJob | None = st.session_state.get(TRAIN_JOB_KEY)
     running = job is not None and not job.snapshot().finished
     config = controls()
@@ -105,44 +109,50 @@ def controls() -> TrainConfig | None:
     preset_col, text_col = st.columns([1, 2], vertical_alignment="bottom", gap="large")
     preset_col.selectbox("Start from a preset", list(PRESETS), key=PRESET_KEY, on_change=apply_preset,
                          help="Sets every control below; then change what you like.")
-    text_col.caption(PRESET_TEXT.get(st.session_state[PRESET_KEY], ""))
     share_link.show_notes("train")
     values, problems = _read_values()
-    shape, optim, data = st.columns(3, gap="large")
-    with shape:
-        st.markdown("**Network**")
-        _text("hidden", "Hidden layers", "Layer sizes, comma-separated: 128,64 is two layers.", problems)
-        _select("activation", "Activation", problems)
-        _slider("dropout", "Dropout", 0.0, 0.9, 0.05, problems)
-        _init_from(problems)
-        _number("drawings_weight", "My drawings, each repeated ×", problems, step=1)
-    with optim:
-        st.markdown("**Optimisation**")
-        _select("optimizer", "Optimizer", problems)
-        st.select_slider("Learning rate (log scale)", LR_CHOICES, key=_key("lr"), format_func=lambda v: f"{v:g}",
-                         help=FIELDS["lr"].metadata["help"])
-        _problem("lr", problems)
-        _select("schedule", "Learning-rate schedule", problems)
-        _number("weight_decay", "Weight decay", problems, step=1e-4, format="%g")
-    with data:
-        st.markdown("**Data and schedule**")
-        _number("epochs", "Epochs", problems, step=1)
-        _number("batch_size", "Batch size", problems, step=8)
-        _slider("augment", "Augmentation strength", 0.0, 1.0, 0.1, problems)
-        _slider("val_fraction", "Validation share", 0.0, 0.5, 0.05, problems)
-        _number("seed", "Random seed", problems, step=1)
-    with st.expander("Advanced: training data"):
-        st.caption("Synthetic handwriting (fonts and pen-stroke hands, digitlab/synth.py) mixed into the training "
-                   "split, and the confidence fitted afterwards: how the shipped model is made.")
-        repeat, fonts, strokes, calibrate = st.columns(4, gap="large")
-        with repeat:
-            _number("dataset_repeat", "Dataset digits, each repeated ×", problems, step=1)
-        with fonts:
-            _number("font_renders", "Font renderings per training font", problems, step=1)
-        with strokes:
-            _number("stroke_renders", "Pen drawings per synthetic hand", problems, step=1)
-        with calibrate:
-            st.checkbox("Calibrate the confidence", key=_key("calibrate"), help=FIELDS["calibrate"].metadata["help"])
+    presenting = presentation.active()
+    if presenting:  # the setup in one line, big; the controls folded away (opened when one needs fixing)
+        text_col.markdown(f"#### {summary(values)}")
+    else:
+        text_col.caption(PRESET_TEXT.get(st.session_state[PRESET_KEY], ""))
+    with st.expander("All settings", expanded=bool(problems)) if presenting else st.container():
+        shape, optim, data = st.columns(3, gap="large")
+        with shape:
+            st.markdown("**Network**")
+            _text("hidden", "Hidden layers", "Layer sizes, comma-separated: 128,64 is two layers.", problems)
+            _select("activation", "Activation", problems)
+            _slider("dropout", "Dropout", 0.0, 0.9, 0.05, problems)
+            _init_from(problems)
+            _number("drawings_weight", "My drawings, each repeated ×", problems, step=1)
+        with optim:
+            st.markdown("**Optimisation**")
+            _select("optimizer", "Optimizer", problems)
+            st.select_slider("Learning rate (log scale)", LR_CHOICES, key=_key("lr"), format_func=lambda v: f"{v:g}",
+                             help=FIELDS["lr"].metadata["help"])
+            _problem("lr", problems)
+            _select("schedule", "Learning-rate schedule", problems)
+            _number("weight_decay", "Weight decay", problems, step=1e-4, format="%g")
+        with data:
+            st.markdown("**Data and schedule**")
+            _number("epochs", "Epochs", problems, step=1)
+            _number("batch_size", "Batch size", problems, step=8)
+            _slider("augment", "Augmentation strength", 0.0, 1.0, 0.1, problems)
+            _slider("val_fraction", "Validation share", 0.0, 0.5, 0.05, problems)
+            _number("seed", "Random seed", problems, step=1)
+        # While presenting the block is folded already, and Streamlit does not nest expanders.
+        with st.container(border=True) if presenting else st.expander("Advanced: training data"):
+            st.caption("Synthetic handwriting (fonts and pen-stroke hands, digitlab/synth.py) mixed into the training "
+                       "split, and the confidence fitted afterwards: how the shipped model is made.")
+            repeat, fonts, strokes, calibrate = st.columns(4, gap="large")
+            with repeat:
+                _number("dataset_repeat", "Dataset digits, each repeated ×", problems, step=1)
+            with fonts:
+                _number("font_renders", "Font renderings per training font", problems, step=1)
+            with strokes:
+                _number("stroke_renders", "Pen drawings per synthetic hand", problems, step=1)
+            with calibrate:
+                st.checkbox("Calibrate the confidence", key=_key("calibrate"), help=FIELDS["calibrate"].metadata["help"])
     st.session_state[TRAIN_FORM_KEY] = {name: st.session_state[_key(name)] for name in FIELDS}
     query = share.train_to_query({**st.session_state[TRAIN_FORM_KEY], share.PRESET: st.session_state[PRESET_KEY]})
     share_link.mirror("train", query)
@@ -150,6 +160,13 @@ def controls() -> TrainConfig | None:
     if problems:
         return None
     return TrainConfig(**values)
+
+
+def summary(values: dict) -> str:
+    """A setup in words, for a projector: '128-64 relu · adam, learning rate 0.001 · 10 epochs · seed 0'."""
+    hidden = "-".join(map(str, values["hidden"])) if isinstance(values["hidden"], tuple) else values["hidden"]
+    return (f"{hidden} {values['activation']} · {values['optimizer']}, learning rate {values['lr']:g} · "
+            f"{values['epochs']} epochs · batch {values['batch_size']} · seed {values['seed']}")
 
 
 def _read_values() -> tuple[dict, dict[str, str]]:
