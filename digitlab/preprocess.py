@@ -27,6 +27,7 @@ MIN_CONTRAST = 0.15  # a "drawing" fainter than this against its background is b
 SPECK_FRACTION = 0.10  # ink whose extent is under 10% of the image side is a speck, not a digit
 MIN_SIDE = 8
 FINE = 4  # strokes are resized and re-thickened at 4x the bitmap's resolution, then cut to 32x32
+MAJORITY = FINE * FINE // 2 + 1  # fine pixels of a cell that must be ink for its bitmap pixel to be on
 MAX_PIXELS = 16_000_000  # ~4000x4000; bigger files are refused before decoding (decompression bombs)
 
 
@@ -96,7 +97,9 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         alpha = arr[..., -1]
         if np.median(_border(alpha)) < 0.5:
             return alpha.astype(np.float32)
-        colour = arr[..., :-1] * alpha[..., None] + (1 - alpha[..., None])  # over white
+        # Over white; the canvas's own images are opaque, where that changes nothing.
+        opaque = alpha.min() == 1  # (a contiguous copy then: the same sums, to the last bit, as composited)
+        colour = np.ascontiguousarray(arr[..., :-1]) if opaque else arr[..., :-1] * alpha[..., None] + (1 - alpha[..., None])
     else:
         colour = arr
     lum = colour @ np.array([0.299, 0.587, 0.114], np.float32) if colour.shape[-1] == 3 else colour[..., 0]
@@ -153,12 +156,14 @@ def _normalize_stroke(fine: np.ndarray) -> np.ndarray:
     continuous, not whole pixels), picking the r whose 32x32 bitmap has the dataset's ink count."""
     signed = ndimage.distance_transform_edt(~fine) - ndimage.distance_transform_edt(fine)  # <0 inside ink
     radii = np.arange(-2.0 * FINE, 6.0 * FINE + 0.01, 0.25 * FINE)
-    masks = signed[None] <= radii[:, None, None]
-    # A 32x32 pixel is on when most of its FINE x FINE cell is ink.
-    bitmaps = masks.reshape(len(radii), BOX, FINE, BOX, FINE).mean(axis=(2, 4)) > 0.5
-    counts = bitmaps.sum(axis=(1, 2))
+    # A 32x32 pixel is on at radius r when most of its FINE x FINE cell is ink (signed <= r), i.e.
+    # when the cell's MAJORITY-th smallest signed distance is <= r: one partition per cell instead
+    # of one mask per radius (the same comparisons, so the same bitmaps, ~10x less work).
+    cells = signed.reshape(BOX, FINE, BOX, FINE).transpose(0, 2, 1, 3).reshape(BOX, BOX, FINE * FINE)
+    on_from = np.partition(cells, MAJORITY - 1, axis=-1)[..., MAJORITY - 1]
+    counts = np.searchsorted(np.sort(on_from, axis=None), radii, side="right")
     cost = np.where(counts > 0, np.abs(counts - TARGET_INK), np.inf) + 1e-3 * np.abs(radii)  # ties: least change
-    return bitmaps[int(np.argmin(cost))].astype(np.uint8)
+    return (on_from <= radii[int(np.argmin(cost))]).astype(np.uint8)
 
 
 def blocks(bitmap: np.ndarray) -> np.ndarray:

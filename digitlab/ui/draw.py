@@ -7,7 +7,6 @@ and the steps that made it), the cheapest thing for a browser to redraw per stro
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import streamlit as st
@@ -29,7 +28,6 @@ INSIDE_KEY = "inside_show"
 COLUMNS = [1.0, 1.25, 1.0]  # canvas | prediction | what the network sees (the toolbar lines up with them)
 BLANK_PROMPT = "Draw a digit in the box to see what the network thinks it is."
 TOO_SMALL_PROMPT = "Too small to read: draw the digit bigger, filling most of the box."
-PANEL_PAUSE_S = 0.015  # before the inside panel, so the prediction is rendered on its own (see drawing_panel)
 
 
 # Static page styling (no user data): a big prediction digit, room above the canvas's toolbar.
@@ -103,11 +101,6 @@ def drawing_panel() -> None:
     with steps_col:
         show_steps(drawn)
     if st.session_state.get(INSIDE_KEY):  # switched on in the toolbar (issue 7)
-        # Let the prediction go out alone first. The browser renders whatever arrives within ~10 ms
-        # as one batch, and the panel's elements, built in ~12 ms, would join the prediction's
-        # (benchmarks/draw_latency.py --inside: 1.08-1.10x the floor with this pause, 1.11-1.15x
-        # without; with the whole panel in view it is drawn no later).
-        time.sleep(PANEL_PAUSE_S)
         inside_panel(loaded.model, drawn.features if drawn else None)
 
 
