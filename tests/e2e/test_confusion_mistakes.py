@@ -62,3 +62,30 @@ def _cell_centre(page, true: int, predicted: int) -> tuple[float, float]:
       const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
       return [r.x + xa._offset + xa.c2p(p), r.y + ya._offset + ya.c2p(t)]; }}""", [true, predicted])
     return point[0], point[1]
+
+
+def test_on_my_drawings_a_cell_shows_only_its_drawings(page, app_url):
+    """Kept drawings with a wrong label make known mistakes: four dataset 1s kept as 7s (the model
+    reads them as 1), next to correctly labelled 0s. The 7 -> 1 cell shows exactly those four."""
+    from digitlab import drawings
+    from digitlab.data import load_splits
+
+    splits = load_splits(val_fraction=0.0)
+    ones = splits.x_test[splits.y_test == 1][:4]
+    zeros = splits.x_test[splits.y_test == 0][:3]
+    kept = [drawings.add(7, grid.reshape(8, 8)) for grid in ones] + [drawings.add(0, g.reshape(8, 8)) for g in zeros]
+    try:
+        page.goto(app_url + "/my-drawings")
+        expect(page.get_by_text("Your drawings", exact=True)).to_be_visible(timeout=STEP)
+        wait_idle(page)
+        counts = page.wait_for_function(CONFUSION_JS, timeout=STEP).json_value()
+        assert counts[7][1] >= 4  # other tests may have kept drawings too: at least ours
+        page.mouse.click(*_cell_centre(page, 7, 1))
+        expect(page.get_by_text("Mistakes: true 7 → read as 1")).to_be_visible(timeout=STEP)
+        wait_idle(page)
+        cards = page.locator("[class*='st-key-mine_mistakes_mistake_']")
+        expect(cards).to_have_count(counts[7][1])
+        for i in range(cards.count()):
+            assert "true 7 → 1" in cards.nth(i).inner_text()
+    finally:
+        drawings.delete(kept)
