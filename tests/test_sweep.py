@@ -149,3 +149,30 @@ def test_stop_ends_a_parallel_sweep_promptly_and_leaves_no_trial_running(tmp_pat
 def test_unknown_study_is_a_clear_error(tmp_path):
     with pytest.raises(SweepError, match="no study named 'nope'"):
         load_study("nope", f"sqlite:///{tmp_path / 'x.db'}")
+
+
+class _StopAtBatch:
+    """A stop event that turns on at its n-th check: fit checks once before every batch."""
+
+    def __init__(self, n: int):
+        self.n, self.calls = n, 0
+
+    def is_set(self) -> bool:
+        self.calls += 1
+        return self.calls >= self.n
+
+
+def test_stop_noticed_at_an_epochs_first_batch_still_counts_as_stopped():
+    """fit then ends without a last 'stopped' epoch; the trial must still be pruned as stopped,
+    not reported complete with a 2-of-5-epochs score (it once was, in a loaded full run)."""
+    from digitlab.sweep.run import Objective
+    from digitlab.train import prepare
+
+    base = TrainConfig(epochs=5, hidden=(8,), batch_size=256)
+    batches = -(-len(prepare(base)[1].x_train) // base.batch_size)
+    stop = _StopAtBatch(2 * batches + 1)  # epochs 1 and 2 run whole; stop at epoch 3's first batch
+    study = optuna.create_study(direction="maximize")
+    study.optimize(Objective(SearchSpace(batch_size=(256,)), base, stop), n_trials=1)
+    trial = study.trials[0]
+    assert len(trial.intermediate_values) == 2
+    assert trial.state == TrialState.PRUNED and trial.user_attrs["run"]["stopped"] is True

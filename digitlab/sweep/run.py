@@ -89,7 +89,9 @@ class Objective:
 
         trained = train(config, stop=_Either(self.stop, pruned), on_epoch=report, test=False)
         history = trained.history
-        stopped = not history or history[-1].stopped
+        # Not every epoch ran and the pruner did not end it: Stop did. (Stop noticed at an epoch's
+        # first batch ends fit without a last 'stopped' epoch, so history[-1] can't tell.)
+        stopped = not trained.complete and not pruned.is_set()
         trial.set_user_attr("run", {"config": config.to_dict(), "history": [m.to_dict() for m in history],
                                     "worker": os.getpid(), "stopped": stopped})
         if stopped:
