@@ -1,21 +1,25 @@
-"""A 30-trial sweep of 20-epoch trials: parallel workers + median pruning vs one process, no pruning.
+"""A 30-trial sweep of 20-epoch trials, like for like: what parallel workers buy, and what pruning buys.
 
-Same search space, same sampler (TPE, same seed), fresh studies in a temporary SQLite file, run
-one after the other in this process. Prints both wall times and the ratio. Goal: parallel < 60 s
-on the 2-core machine. (TPE picks differ between the two runs, so per-trial work differs a little.)
+Three fresh studies in a temporary SQLite file, same search space, same sampler (TPE, same seed):
+  serial   (1 process)  with median pruning
+  parallel (N workers)  with median pruning   -> parallel vs serial, the same pruner
+  parallel (N workers)  without pruning       -> pruning on vs off, the same workers
+Goal: the parallel, pruned sweep < 60 s on the 2-core machine. (TPE picks differ between runs, so
+per-trial work differs a little.) --slow: everything on one core shared with a CPU hog.
 
-    python benchmarks/sweep_speed.py [--trials 30] [--epochs 20] [--jobs 2]
+    python benchmarks/sweep_speed.py [--trials 30] [--epochs 20] [--jobs 2] [--slow]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.conditions import add_slow_flag, conditions  # noqa: E402
 
 
 def timed(config) -> tuple[float, object]:
@@ -33,25 +37,37 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    add_slow_flag(parser)
     args = parser.parse_args()
+    with conditions(args.slow) as setting:
+        print(setting)
+        run(args)
+
+
+def run(args) -> None:
     import torch
 
+    from digitlab.paths import data_dir
     from digitlab.sweep import SweepConfig
     from digitlab.train import TrainConfig
 
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as tmp:
-        storage = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        base = TrainConfig(epochs=args.epochs)
-        common = dict(base=base, trials=args.trials, storage=storage, seed=0)
-        parallel_s, parallel = timed(SweepConfig(**common, jobs=args.jobs, pruner="median", study="parallel"))
-        serial_s, serial = timed(SweepConfig(**common, jobs=1, pruner="none", study="serial"))
+    storage = f"sqlite:///{data_dir() / 'bench-sweeps.db'}"  # the temporary data folder
+    common = dict(base=TrainConfig(epochs=args.epochs), trials=args.trials, storage=storage, seed=0)
+    runs = {"serial, median pruning": dict(jobs=1, pruner="median"),
+            f"parallel ({args.jobs} workers), median pruning": dict(jobs=args.jobs, pruner="median"),
+            f"parallel ({args.jobs} workers), no pruning": dict(jobs=args.jobs, pruner="none")}
+    results = {}
+    for i, (name, how) in enumerate(runs.items()):
+        results[name] = timed(SweepConfig(**common, **how, study=f"bench-{i}"))
     print(f"{args.trials} trials x {args.epochs} epochs, default search space, TPE")
-    print(f"  parallel ({args.jobs} workers, median pruning): {parallel_s:6.1f} s  "
-          f"({parallel.complete} complete, {parallel.pruned} pruned, best val acc {parallel.best_value:.4f})")
-    print(f"  serial   (1 process, no pruning):          {serial_s:6.1f} s  "
-          f"({serial.complete} complete, best val acc {serial.best_value:.4f})")
-    print(f"  speed-up: {serial_s / parallel_s:.2f}x   goal parallel < 60 s: {'met' if parallel_s < 60 else 'NOT met'}")
+    for name, (seconds, last) in results.items():
+        print(f"  {name:<34} {seconds:6.1f} s  ({last.complete} complete, {last.pruned} pruned, "
+              f"best val acc {last.best_value:.4f})")
+    (serial, _), (parallel, _), (unpruned, _) = results.values()
+    print(f"  parallel vs serial, both pruned: {serial / parallel:.2f}x faster")
+    print(f"  pruning on vs off, both parallel: {unpruned / parallel:.2f}x faster")
+    print(f"  goal parallel (pruned) < 60 s: {'met' if parallel < 60 else 'NOT met'} ({parallel:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Both: hidden (128, 64), ReLU, Adam lr 1e-3, batch 32, on the same training split
 also scores the validation split (as every real run does); sklearn's does not. Rounds are
 interleaved so machine noise hits both alike. Goal: digitlab <= 0.8x sklearn's ms/epoch.
 
-    python benchmarks/train_speed.py [--epochs 30] [--rounds 5]
+    python benchmarks/train_speed.py [--epochs 30] [--rounds 5] [--slow]
 """
 import argparse
 import statistics
@@ -18,8 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
-from threadpoolctl import threadpool_info  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
+from benchmarks.conditions import add_slow_flag, conditions  # noqa: E402
 from digitlab.train import TrainConfig, fit, prepare  # noqa: E402
 
 
@@ -38,7 +39,7 @@ def sklearn_ms_per_epoch(epochs: int) -> float:
     clf = MLPClassifier(hidden_layer_sizes=(128, 64), solver="adam", learning_rate_init=1e-3, batch_size=32,
                         max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, shuffle=True, random_state=0)
     start = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(limits=1):  # one thread, as torch has
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(splits.x_train / 16.0, splits.y_train)
     assert clf.n_iter_ == epochs
@@ -49,15 +50,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
+    add_slow_flag(parser)
     args = parser.parse_args()
+    with conditions(args.slow) as setting:
+        print(setting)
+        run(args)
+
+
+def run(args) -> None:
     torch.set_num_threads(1)  # as the CLI and the app do
-    blas = ", ".join(f"{p['internal_api']}:{p['num_threads']}t" for p in threadpool_info())
-    print(f"training split: {len(prepare(TrainConfig())[1].x_train)} examples; torch threads 1; sklearn BLAS {blas}")
+    blas = ", ".join(sorted({p["internal_api"] for p in threadpool_info()}))
+    print(f"training split: {len(prepare(TrainConfig())[1].x_train)} examples; threads: torch 1, "
+          f"sklearn's BLAS ({blas}) limited to 1")
     digitlab_ms_per_epoch(2), sklearn_ms_per_epoch(2)  # warm-up: imports, allocator, caches
     ours, theirs = [], []
-    for r in range(args.rounds):
-        ours.append(digitlab_ms_per_epoch(args.epochs))
-        theirs.append(sklearn_ms_per_epoch(args.epochs))
+    for r in range(args.rounds):  # interleaved, alternating which goes first
+        if r % 2:
+            theirs.append(sklearn_ms_per_epoch(args.epochs))
+            ours.append(digitlab_ms_per_epoch(args.epochs))
+        else:
+            ours.append(digitlab_ms_per_epoch(args.epochs))
+            theirs.append(sklearn_ms_per_epoch(args.epochs))
         print(f"round {r + 1}: digitlab {ours[-1]:.2f} ms/epoch   sklearn {theirs[-1]:.2f} ms/epoch")
     a, b = statistics.median(ours), statistics.median(theirs)
     print(f"digitlab: {a:.2f} ms/epoch (median of {args.rounds})")
