@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from digitlab.backprop import ExplicitStep
+from digitlab.backprop import ExplicitAdam, ExplicitStep, supports_optimizer
 from digitlab.backprop import supports as supports_explicit
 from digitlab.data import Splits, augment, fit_scaler, load_splits
 from digitlab.model import ACTIVATIONS, MLP, ModelConfig
@@ -236,6 +236,7 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
     x, y = torch.from_numpy(splits.x_train), torch.from_numpy(splits.y_train)
     optimizer, grad = make_optimizer(model, config)
     explicit = ExplicitStep(model) if supports_explicit(model) else None  # autograd's cost, skipped
+    step_weights = ExplicitAdam(optimizer).step if supports_optimizer(optimizer) else optimizer.step
     steps = config.epochs * math.ceil(len(x) / config.batch_size)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if config.schedule == "cosine" else None
     started = time.perf_counter()
@@ -256,7 +257,7 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
                 loss = nn.functional.cross_entropy(model(xb), yb)
                 grad.zero_()
                 loss.backward()
-            optimizer.step()
+            step_weights()
             if scheduler is not None:
                 scheduler.step()
             losses.append(loss.detach())  # read once per epoch (below), not per step
