@@ -38,30 +38,35 @@ class ExplicitStep:
     def __init__(self, model: MLP):
         if not supports(model):
             raise ValueError("the explicit step covers relu/tanh/sigmoid without dropout")
-        self.layers = [m for m in model.net if isinstance(m, nn.Linear)]
+        layers = [m for m in model.net if isinstance(m, nn.Linear)]
+        # Per layer, once: its bias, its weight transposed (a view: it follows the weights as they
+        # are updated in place) and its weight, and where their gradients go.
+        self.forward_layers = [(m.bias, m.weight.t()) for m in layers]
+        self.backward_layers = [(m.weight, m.weight.grad, m.bias.grad) for m in reversed(layers)]
         self.shift, self.inv_scale = model.input_shift, model.input_inv_scale
         self.activate = _IN_PLACE[model.config.activation]
         self.derivative = _DERIVATIVE_FROM_OUTPUT[model.config.activation]
+        self._minus_ones = torch.empty(0)
 
     @torch.no_grad()
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         outputs = [torch.addcmul(self.shift, xb, self.inv_scale)]
-        for layer in self.layers[:-1]:
-            outputs.append(self.activate(torch.addmm(layer.bias, outputs[-1], layer.weight.t())))
-        last = self.layers[-1]
-        log_p = torch.log_softmax(torch.addmm(last.bias, outputs[-1], last.weight.t()), dim=1)
-        picked = log_p.gather(1, yb.unsqueeze(1))
-        loss = -picked.mean()
+        for bias, weight_t in self.forward_layers[:-1]:
+            outputs.append(self.activate(torch.addmm(bias, outputs[-1], weight_t)))
+        bias, weight_t = self.forward_layers[-1]
+        log_p = torch.log_softmax(torch.addmm(bias, outputs[-1], weight_t), dim=1)
+        loss = nn.functional.nll_loss(log_p, yb)  # the batch's mean cross-entropy
         # d(mean CE)/d(logits) = (softmax - one_hot) / batch
-        delta = log_p.exp_()
-        delta.scatter_add_(1, yb.unsqueeze(1), torch.full_like(picked, -1.0))
-        delta.div_(len(xb))
-        for i in range(len(self.layers) - 1, -1, -1):
-            layer, below = self.layers[i], outputs[i]
-            torch.mm(delta.t(), below, out=layer.weight.grad)
-            torch.sum(delta, 0, out=layer.bias.grad)
-            if i:
-                delta = self.derivative(torch.mm(delta, layer.weight), below)
+        if len(self._minus_ones) < len(yb):
+            self._minus_ones = torch.full((len(yb), 1), -1.0, dtype=log_p.dtype)
+        delta = log_p.exp_().scatter_add_(1, yb.unsqueeze(1), self._minus_ones[: len(yb)]).div_(len(xb))
+        last = len(self.backward_layers) - 1
+        for i, (weight, weight_grad, bias_grad) in enumerate(self.backward_layers):
+            below = outputs[last - i]
+            torch.mm(delta.t(), below, out=weight_grad)
+            torch.sum(delta, 0, out=bias_grad)
+            if i < last:
+                delta = self.derivative(torch.mm(delta, weight), below)
         return loss
 
 

@@ -25,6 +25,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 SCHEDULES = ("constant", "cosine")
 # Caps keep a typo from eating the 2-core machine for hours or all of its memory.
 MAX_WIDTH, MAX_LAYERS, MAX_EPOCHS, MAX_BATCH, MAX_DRAWINGS_WEIGHT = 4096, 8, 2000, 4096, 100
+MAX_SEED = 2**32 - 1
 MAX_RENDERS = 100
 
 
@@ -93,6 +94,8 @@ class TrainConfig:
             bad("batch_size", f"batch_size must be 1..{MAX_BATCH}, got {self.batch_size}")
         if not 1 <= self.epochs <= MAX_EPOCHS:
             bad("epochs", f"epochs must be 1..{MAX_EPOCHS}, got {self.epochs}")
+        if not 0 <= self.seed <= MAX_SEED:  # numpy's and torch's generators take no negative seed
+            bad("seed", f"seed must be 0..{MAX_SEED}, got {self.seed}")
         if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay <= 1):
             bad("weight_decay", f"weight_decay must be 0..1, got {self.weight_decay}")
         if not 0 <= self.dropout < 1:

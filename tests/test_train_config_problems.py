@@ -53,3 +53,12 @@ def test_the_advanced_training_data_controls_check_their_values_and_reach_the_jo
     assert job.config.dataset_repeat == 2 and job.config.calibrate and job.config.font_renders == 0
     job.stop()
     job.join(120)
+
+
+def test_a_negative_seed_is_a_problem_of_the_seed_field_not_a_failed_run():
+    from digitlab.train import ConfigError, TrainConfig
+
+    assert TrainConfig(seed=0).problems() == {}
+    with pytest.raises(ConfigError) as caught:
+        TrainConfig(seed=-1)
+    assert list(caught.value.problems) == ["seed"] and "0.." in caught.value.problems["seed"]
