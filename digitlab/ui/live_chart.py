@@ -58,8 +58,9 @@ function plotly() {
 export default function ({ data, parentElement, setTriggerValue }) {
   const div = parentElement.querySelector('.dl-live-chart');
   div.style.minHeight = `${data.height}px`;  // its place on the page is kept even before it is drawn
-  div.pending = data.figure;
   div.onPoint = data.clickable ? (point) => setTriggerValue('clicked', {x: point.x, y: point.y}) : null;
+  if (data.figure === div.shown) { div.pending = null; return; }  // the same figure again: nothing to draw
+  div.pending = data.figure;
   if (!div.observer) {
     div.observer = new IntersectionObserver((entries) => {
       div.inView = entries[entries.length - 1].isIntersecting;
@@ -74,6 +75,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
 function draw(div) {
   if (!div.pending) return;
   const figure = JSON.parse(div.pending);
+  div.shown = div.pending;
   div.pending = null;
   figure.layout.template = TEMPLATE;
   plotly()
