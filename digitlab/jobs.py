@@ -263,6 +263,7 @@ class TrainingJob(Job):
         self._history: list[EpochMetrics] = []
         self.trained: service.Trained | None = None
         self.run_id: int | None = None  # its row in the run history, once recorded
+        self.record_warning: str | None = None  # why the run history could not be written, if so
 
     @property
     def model(self):
@@ -303,7 +304,7 @@ class TrainingJob(Job):
         saved = service.save_and_record(trained, None, source="ui")
         if saved.warning:
             print(f"warning: {saved.warning}", file=sys.stderr)
-        self.run_id, self.trained = saved.run_id, trained
+        self.run_id, self.trained, self.record_warning = saved.run_id, trained, saved.warning
         return trained
 
     def outcome(self, trained: service.Trained) -> str:

@@ -183,3 +183,15 @@ def test_fine_tuning_a_saved_model_takes_its_layers_and_trains_from_its_weights(
     tuned = at.session_state[TRAIN_JOB_KEY]
     assert tuned.config.init_from == "small" and tuned.snapshot().state == "done"
     assert not at.exception
+
+
+def test_a_run_the_history_cannot_record_says_so_and_can_still_be_saved(at, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be: the run history cannot be opened")
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(blocker))
+    monkeypatch.delenv("DIGITLAB_DATABASE_URL", raising=False)
+    run_to_end(at)
+    job = at.session_state[TRAIN_JOB_KEY]
+    assert job.record_warning and job.run_id is None
+    assert any("This run is not in the run history" in w.value for w in at.warning)
+    assert any(m.label == "Test accuracy" for m in at.metric), "the run itself is all there"

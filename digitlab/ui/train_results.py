@@ -27,6 +27,9 @@ def results(job: TrainingJob) -> None:
     ev = snap.evaluation
     if ev is None:
         return
+    if job.record_warning:  # the run and its model are kept; only the history entry is missing
+        st.warning(f"This run is not in the run history: {job.record_warning}. You can still save the model.",
+                   icon=":material/warning:")
     st.markdown("#### How good is it? The held-out test set")
     n = int(ev.support.sum())
     a, b, c = st.columns(3)
