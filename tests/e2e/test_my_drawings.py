@@ -1,7 +1,7 @@
 """Teach it: label a drawing on the Draw page, keep it, and find it on the My drawings page."""
 from playwright.sync_api import expect
 
-from tests.support.browser import CANVAS, METRIC, ONE, draw, wait_idle
+from tests.support.browser import CANVAS, METRIC, ONE, draw, keep_drawing_as, wait_idle
 
 
 def test_keep_a_corrected_drawing_and_find_it_in_my_drawings(page, app_url):
@@ -11,10 +11,7 @@ def test_keep_a_corrected_drawing_and_find_it_in_my_drawings(page, app_url):
     draw(page, ONE)
     expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
     # Correct the label (pretend the person meant a 7) and keep it.
-    page.get_by_role("radiogroup", name="Teach it: this drawing is a").get_by_role("radio", name="7", exact=True).click()
-    wait_idle(page)
-    page.get_by_role("button", name="Keep this drawing").click()
-    expect(page.get_by_text("Kept as a 7")).to_be_visible(timeout=15_000)
+    keep_drawing_as(page, 7, timeout=15_000)
 
     page.goto(app_url + "/my-drawings")
     expect(page.get_by_text("Your drawings", exact=True)).to_be_visible(timeout=30_000)

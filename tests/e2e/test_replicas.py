@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import CANVAS, METRIC, ONE, ROOT, ZERO, draw, free_port, reset_canvas, wait_idle
+from tests.support.browser import CANVAS, METRIC, ONE, ROOT, ZERO, draw, free_port, keep_drawing_as, reset_canvas, wait_idle
 from tests.support.postgres import postgres_server, unavailable
 
 COOKIE = "digitlab_replica"
@@ -160,10 +160,7 @@ def test_a_drawing_kept_through_one_replica_is_in_my_drawings_through_the_other(
     ready_to_draw(a)
     draw(a, ONE)
     expect(a.locator(METRIC).first).to_have_text("1", timeout=60_000)
-    a.get_by_role("radiogroup", name="Teach it: this drawing is a").get_by_role("radio", name="4", exact=True).click()
-    wait_idle(a)
-    a.get_by_role("button", name="Keep this drawing").click()
-    expect(a.get_by_text("Kept as a 4")).to_be_visible(timeout=30_000)
+    keep_drawing_as(a, 4, timeout=30_000)
 
     b = open_on(browser, serving, 1, "/my-drawings")
     expect(b.get_by_text("Your drawings", exact=True)).to_be_visible(timeout=60_000)

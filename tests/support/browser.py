@@ -83,6 +83,17 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=timeout)
 
 
+def keep_drawing_as(page, digit: int, timeout: float = 30_000) -> None:
+    """On the Draw page: label the drawing `digit`, press Keep, and wait until the page says so."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("radiogroup", name="Teach it: this drawing is a").get_by_role("radio", name=str(digit),
+                                                                                  exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Keep this drawing").click()
+    expect(page.get_by_text(f"Kept as a {digit}")).to_be_visible(timeout=timeout)
+
+
 def draw(page, strokes: Sequence[Sequence[tuple[float, float]]], steps: int = 3) -> None:
     """Draw strokes (lists of (x, y) in canvas pixels, 0..280) with the mouse."""
     box = page.locator(CANVAS).bounding_box()
