@@ -22,19 +22,23 @@ def open_train_page(page, url):
     wait_idle(page)
 
 
-def watch_curves(page, under="Stop"):
-    """Scroll the curves into view, as a person watching does (a live chart out of view waits):
-    the `under` button (right above them) to the top of the window."""
-    page.get_by_role("button", name=under, exact=True).evaluate("b => b.scrollIntoView({block: 'start'})")
+def watch_curves(page):
+    """Scroll the curves into view, as a person watching does (a live chart out of view waits).
+    The chart's own container is always on the page (empty axes before a run, the last run's
+    curves after it), so this cannot race a short run that ends before a Stop button is found."""
+    page.locator(".st-key-train_curves").evaluate("c => c.scrollIntoView({block: 'center'})")
 
 
-def start_training(page, epochs):
+def start_training(page, epochs, watch=True):
+    """Type the epochs, press Train, wait for Stop; then (unless this session's run is still
+    waiting for the slot, which shows no curves yet) watch the curves."""
     box = page.get_by_role("spinbutton", name="Epochs")
     box.fill(str(epochs))
     box.press("Enter")  # and click at once: the run must use the value just typed
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_role("button", name="Stop", exact=True)).to_be_visible(timeout=STEP)
-    watch_curves(page)
+    if watch:
+        watch_curves(page)
 
 
 def epochs_drawn_between(page, low, high, timeout=RUN) -> int:
@@ -77,7 +81,7 @@ def test_a_short_run_is_seen_growing_epoch_by_epoch(page, app_url):
     page.evaluate(f"""() => {{ window.epochStates = []; setInterval(() => {{
         const n = ({EPOCHS_DRAWN_JS})(), seen = window.epochStates;
         if (n && seen[seen.length - 1] !== n) seen.push(n); }}, 10); }}""")
-    watch_curves(page, under="Train")  # the empty axes, drawn before the run
+    watch_curves(page)  # the empty axes, drawn before the run
     page.get_by_role("button", name="Train", exact=True).click()  # the seed preset: 10 epochs
     expect(page.get_by_text("Finished: 10 of 10 epochs")).to_be_visible(timeout=RUN)
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(timeout=STEP)
@@ -131,11 +135,12 @@ def test_a_second_session_waits_for_the_slot_with_a_message(browser, app_url):
         epochs_drawn_between(first, 0, 2000)
         expect(first.get_by_test_id("stProgress")).to_contain_text("/2000")
         open_train_page(second, app_url)
-        start_training(second, 2000)
+        start_training(second, 2000, watch=False)  # it waits in line: no curves yet
         expect(second.get_by_text("Waiting for a free training slot")).to_be_visible(timeout=STEP)
         first.get_by_role("button", name="Stop", exact=True).click()
         expect(first.get_by_text("Stopped (stopped by the user)")).to_be_visible(timeout=STEP)
         expect(second.get_by_test_id("stProgress")).to_be_visible(timeout=STEP)  # its turn now
+        watch_curves(second)
         epochs_drawn_between(second, 0, 2000)
         second.get_by_role("button", name="Stop", exact=True).click()
         expect(second.get_by_text("Stopped (stopped by the user)")).to_be_visible(timeout=STEP)
