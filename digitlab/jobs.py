@@ -30,7 +30,9 @@ from typing import Any, Callable
 import numpy as np
 
 from digitlab import service
+from digitlab.data import N_FEATURES
 from digitlab.evaluate import Evaluation
+from digitlab.model import MLP, predict_proba
 from digitlab.train import EpochMetrics, TrainConfig
 
 WAITING, RUNNING, DONE, STOPPED, FAILED = "waiting", "running", "done", "stopped", "failed"
@@ -233,6 +235,9 @@ class Snapshot:
     waiting_behind: int | None  # jobs ahead in the line, while waiting
     error: str | None
     evaluation: Evaluation | None
+    # The watched drawing's ten probabilities after each epoch of `history` (same order and length),
+    # as the network being trained gave them; () when the job watches no drawing.
+    probe: tuple[tuple[float, ...], ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -253,14 +258,26 @@ class Snapshot:
 
 class TrainingJob(Job):
     """The Train page's run: service.train for one TrainConfig, recorded in the run history when it
-    ends (source "ui"); saving under a name comes later (save()). Read `model` only once finished."""
+    ends (source "ui"); saving under a name comes later (save()). Read `model` only once finished.
+
+    `probe` is a drawing to watch being learned (64 raw 0-16 values, the model's input): after every
+    epoch the training thread runs it through the model once and keeps the ten probabilities as
+    plain floats next to that epoch's metrics (Snapshot.probe), so no other thread reads the model
+    while it trains. They are the network as each epoch left it, before any calibration (as the
+    curves are)."""
 
     def __init__(self, config: TrainConfig, *, slots: Slots | None = None,
-                 owner_alive: Callable[[], bool] | None = None, grace: float = 10.0, label: str = ""):
+                 owner_alive: Callable[[], bool] | None = None, grace: float = 10.0, label: str = "",
+                 probe: np.ndarray | None = None):
         super().__init__(self._train, kind="train", label=label, slots=slots, owner_alive=owner_alive, grace=grace)
         self.label = label or f"job {self.id}"
         self.config = config
+        self.probe = None if probe is None else np.array(probe, dtype=np.float32).reshape(-1).copy()
+        if self.probe is not None and (self.probe.shape != (N_FEATURES,) or self.probe.min() < 0 or self.probe.max() > 16):
+            raise ValueError(f"a probe is {N_FEATURES} values of 0-16 (an 8x8 input), got {self.probe.shape[0]} values "
+                             f"from {self.probe.min():g} to {self.probe.max():g}")
         self._history: list[EpochMetrics] = []
+        self._probe_history: list[tuple[float, ...]] = []
         self.trained: service.Trained | None = None
         self.run_id: int | None = None  # its row in the run history, once recorded
         self.record_warning: str | None = None  # why the run history could not be written, if so
@@ -279,11 +296,11 @@ class TrainingJob(Job):
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            history = tuple(self._history)
+            history, probe = tuple(self._history), tuple(self._probe_history)
         state = self.state
         evaluation = self.trained.evaluation if self.trained and state in FINISHED else None
         return Snapshot(self.id, state, history, self.config.epochs, self.elapsed, self.waiting_behind,
-                        self.error, evaluation)
+                        self.error, evaluation, probe)
 
     def info(self) -> dict:
         """The sidecar info for store.save_model (config, metrics, history); only once finished."""
@@ -294,12 +311,22 @@ class TrainingJob(Job):
         return service.save_and_record(self.trained, name, source="ui", run_id=self.run_id, overwrite=overwrite)
 
     def _train(self, job: Job) -> service.Trained:
+        seen: list[tuple[float, ...]] = []  # the probe's probabilities for the epoch just ended
+
+        def look(model: MLP) -> None:  # in this thread, between two epochs: the model stands still
+            training = model.training
+            seen.append(tuple(predict_proba(model, self.probe).tolist()))  # eval mode, no autograd
+            model.train(training)  # dropout back on if it was
+
         def keep(metrics: EpochMetrics) -> None:
             with self._lock:
                 self._history.append(metrics)
+                self._probe_history.extend(seen)  # with its epoch, under the same lock
+            seen.clear()
             self._owner_gone()  # sets the stop event when the owner has gone
 
-        trained = service.train(self.config, stop=self.stop_event, on_epoch=keep)
+        trained = service.train(self.config, stop=self.stop_event, on_epoch=keep,
+                                look=look if self.probe is not None else None)
         # Into the run history (Explore page, `python -m digitlab runs`); a failed write costs the run nothing.
         saved = service.save_and_record(trained, None, source="ui")
         if saved.warning:

@@ -48,14 +48,20 @@ class Trained:
 
 
 def train(config: TrainConfig, *, stop=None, on_epoch: Callable[[EpochMetrics], None] | None = None,
-          test: bool = True) -> Trained:
+          test: bool = True, look: Callable[[MLP], None] | None = None) -> Trained:
     """prepare -> fit -> evaluate. `stop` (anything with is_set(), e.g. a threading.Event) ends
     training before the next batch and keeps the model as it stands; on_epoch(metrics) sees every
-    epoch as it ends. test=False skips the test set (a sweep scores on validation only)."""
+    epoch as it ends. test=False skips the test set (a sweep scores on validation only).
+
+    look(model), if given, runs after every epoch just before on_epoch, in the training thread: the
+    one moment the model stands still between epochs, to read it as that epoch left it (a forward
+    pass, a copy of some weights). It must leave the model as it found it (weights and mode)."""
     model, splits = prepare(config)
     history: list[EpochMetrics] = []
     for metrics in fit(model, splits, config, stop=stop):
         history.append(metrics)
+        if look is not None:
+            look(model)
         if on_epoch is not None:
             on_epoch(metrics)
     evaluation = evaluate(model, splits.x_test, splits.y_test) if test else None

@@ -18,7 +18,7 @@ import streamlit as st
 from digitlab import plots, share
 from digitlab.jobs import DONE, FAILED, SLOTS, STOPPED, WAITING, Snapshot, TrainingJob
 from digitlab.train import PRESETS, ConfigError, TrainConfig
-from digitlab.ui import presentation, share_link, train_results
+from digitlab.ui import presentation, share_link, train_results, watch_digit
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
@@ -54,6 +54,7 @@ def page() -> None:
     job: TrainingJob | None = st.session_state.get(TRAIN_JOB_KEY)
     running = job is not None and not job.snapshot().finished
     config = controls()
+    watch_digit.chooser()  # the drawing a run will watch being learned
     # A callback, so the rerun it causes already sees the job running (and disables the button).
     st.button("Train", type="primary", disabled=config is None or running, key="train_start", on_click=start_job,
               help="Fix the settings marked in red first." if config is None else None)
@@ -63,6 +64,7 @@ def page() -> None:
         # The empty axes now, so the chart (and plotly.js) is ready when the first epochs arrive.
         live_chart(plots.training_curves([("", [])], epochs=config.epochs if config else None, per_batch=True),
                    key="train_curves")
+        watch_digit.show(None, epochs=config.epochs if config else None)
     elif job.snapshot().finished and _all_shown(job):
         show_progress(job, job.snapshot())
         train_results.results(job)
@@ -244,7 +246,8 @@ def start_job() -> None:
         return  # the page shows the problems; one job per session at a time
     config = TrainConfig(**values)
     runs = st.session_state.setdefault(TRAIN_RUNS_KEY, [])
-    job = TrainingJob(config, owner_alive=session_alive(), label=f"run {len(runs) + 1}").start()
+    job = TrainingJob(config, owner_alive=session_alive(), label=f"run {len(runs) + 1}",
+                      probe=watch_digit.probe()).start()
     st.session_state[TRAIN_JOB_KEY] = job
     runs.append(job)
 
@@ -285,6 +288,7 @@ def show_progress(job: TrainingJob, snap: Snapshot, visible: int | None = None) 
             figures[job.id] = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True)
         fig = plots.set_history(figures[job.id], snap.history[:visible])
         live_chart(fig, key="train_curves")
+    watch_digit.show(job, snap, visible)  # the watched drawing, epoch by epoch in step with the curves
 
 
 def first_non_finite(history) -> tuple[int, float] | None:

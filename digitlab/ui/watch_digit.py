@@ -1,0 +1,143 @@
+"""Watch it learn your digit: on the Train page, pick a drawing (the last one made on the Draw page,
+or one drawn here) and, while a run trains, see that drawing's ten probabilities after every epoch,
+from the network being trained: bars for the epoch just shown and a line per digit over the run.
+
+The page never touches the model being trained: the job is started with the drawing as its probe
+(TrainingJob(..., probe=...)), its training thread runs the drawing through the model at the end of
+each epoch and keeps the ten numbers as plain floats (Snapshot.probe), and this module draws them,
+epoch by epoch, in step with the curves (the Train page's polls and catch-up replay).
+"""
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from digitlab.jobs import Snapshot, TrainingJob
+from digitlab.plots import grid_picture
+from digitlab.plots.watch import set_watch, watch_bars, watch_lines
+from digitlab.preprocess import preprocess
+from digitlab.ui.draw import CLEARED_KEY
+from digitlab.ui.keys import CANVAS_KEY
+from digitlab.ui.live_chart import live_chart
+
+SOURCE_KEY = "watch_source"
+CANVAS_HERE_KEY = "watch_canvas"
+CLEARED_HERE_KEY = "watch_canvas_cleared"  # Clear presses: part of this canvas's key, as on the Draw page
+DRAW_PAGE_KEY = "_watch_draw_page"  # (canvas PNG data URL, its 8x8 features): the Draw page's last drawing
+PROBE_KEY = "_watch_probe"  # the features Train will watch, or None
+FIGURES_KEY = "_watch_figures"  # {job id: (bars, lines)}, updated in place at every poll
+FROM_DRAW_PAGE, DRAW_HERE = "My last drawing on the Draw page", "A drawing made here"
+NOTHING_TO_WATCH = "Draw a digit on the Draw page or here to watch it being learned."
+PICTURE = 26  # pixels per cell of the small 8x8 pictures
+
+
+def probe() -> np.ndarray | None:
+    """The drawing the next run will watch (64 raw 0-16 values), or None: for start_job."""
+    return st.session_state.get(PROBE_KEY)
+
+
+def _input(drawing: np.ndarray | bytes | None) -> np.ndarray | None:
+    """A canvas image (array, or PNG bytes) as the model's 8x8 input through THE preprocessing
+    (digitlab.preprocess, as the Draw page reads its canvas); None for a blank or unreadable one."""
+    if drawing is None:
+        return None
+    try:
+        pre = preprocess(drawing)
+    except ValueError:
+        return None
+    return None if pre.empty else pre.features
+
+
+def _png(value) -> str | None:
+    """The PNG data URL in a drawable canvas's session-state value, if any."""
+    drawing = value.get("drawing") if hasattr(value, "get") else None
+    data = drawing.get("data") if hasattr(drawing, "get") else None
+    return data if isinstance(data, str) and ";base64," in data else None
+
+
+def draw_page_drawing() -> np.ndarray | None:
+    """The last digit drawn on the Draw page. Its canvas's value lives in the session only until
+    another page has run (Streamlit drops a widget's state once its page is gone), so the first
+    Train-page run after drawing keeps its 8x8 input in a key of our own. A blank or cleared canvas
+    does not erase it: it stays the last drawing made."""
+    cleared = st.session_state.get(CLEARED_KEY, 0)
+    data = _png(st.session_state.get(CANVAS_KEY if not cleared else f"{CANVAS_KEY}_{cleared}"))
+    kept_data, kept = st.session_state.get(DRAW_PAGE_KEY, (None, None))
+    if data is not None and data != kept_data:  # a drawing not read yet (reading costs a PNG decode)
+        features = _input(base64.b64decode(data.split(";base64,", 1)[1]))
+        if features is not None:
+            st.session_state[DRAW_PAGE_KEY] = data, features
+            kept = features
+    return kept
+
+
+@st.fragment
+def chooser() -> None:
+    """Which drawing to watch, drawn here or taken from the Draw page, and how the network will
+    see it (8x8). A fragment: a stroke on this canvas reruns only this."""
+    from_draw_page = draw_page_drawing()
+    with st.container(border=True, key="watch_chooser"):
+        st.markdown("**Watch it learn your digit**")
+        pick, canvas_col, seen_col = st.columns([1.3, 1, 1], gap="medium")
+        with pick:
+            if SOURCE_KEY not in st.session_state:
+                st.session_state[SOURCE_KEY] = FROM_DRAW_PAGE if from_draw_page is not None else DRAW_HERE
+            source = st.radio("Drawing to watch", [FROM_DRAW_PAGE, DRAW_HERE], key=SOURCE_KEY)
+            st.caption("While it trains, see after every epoch how sure the network is of each digit for this "
+                       "drawing. The drawing is fixed when you press Train.")
+        with canvas_col:
+            if source == DRAW_HERE:
+                cleared = st.session_state.get(CLEARED_HERE_KEY, 0)
+                canvas = st_canvas(stroke_width=14, stroke_color="#000000", background_color="#FFFFFF",
+                                   width=180, height=180, drawing_mode="freedraw", update_streamlit=True,
+                                   return_image_data=True, key=f"{CANVAS_HERE_KEY}_{cleared}")
+                st.button("Clear", icon=":material/ink_eraser:", key="watch_clear", on_click=_clear_here)
+                chosen = _input(canvas.image_data)
+            else:
+                chosen = from_draw_page
+        st.session_state[PROBE_KEY] = chosen
+        with seen_col:
+            if chosen is None:
+                st.info(NOTHING_TO_WATCH, icon=":material/draw:")
+            else:
+                st.image(grid_picture(chosen, PICTURE), caption="What the network will see (8×8)")
+
+
+def _clear_here() -> None:
+    st.session_state[CLEARED_HERE_KEY] = st.session_state.get(CLEARED_HERE_KEY, 0) + 1
+
+
+def show(job: TrainingJob | None, snap: Snapshot | None = None, visible: int | None = None,
+         epochs: int | None = None) -> None:
+    """The watched drawing's probabilities after each of the first `visible` epochs (all) of the
+    job's run: the job's own probe, which may differ from the one chosen now. Before any run
+    (job None), empty charts for the drawing chosen, so they are on the page (and in view) when the
+    first epoch arrives."""
+    watched = job.probe if job is not None else probe()
+    if watched is None:  # before a run the chooser says what to do; after one, say why nothing is shown
+        if job is not None:
+            st.caption("This run watched no drawing. " + NOTHING_TO_WATCH)
+        return
+    figures = st.session_state.setdefault(FIGURES_KEY, {})
+    job_id = job.id if job is not None else None
+    if job_id not in figures:
+        figures.clear()
+        figures[job_id] = watch_bars(), watch_lines(epochs if job is None else job.config.epochs)
+    rows = snap.probe[:visible] if snap is not None else ()
+    epoch_numbers = [m.epoch for m in snap.history[:len(rows)]] if snap is not None else []
+    bars, lines = set_watch(*figures[job_id], rows, epoch_numbers)
+    with st.container(key="watch_progress"):
+        st.markdown("**Your digit, as the network learns it**")
+        picture, bar_col, line_col = st.columns([0.6, 1.2, 1.8], gap="medium", vertical_alignment="center")
+        with picture:
+            if job is None:  # the chooser above shows the drawing already
+                st.caption("Press **Train**: this drawing's ten probabilities appear here after every epoch.")
+            else:
+                st.image(grid_picture(watched, PICTURE // 2 + 4), caption="the watched drawing (8×8)")
+        with bar_col:
+            live_chart(bars, key="watch_bars")
+        with line_col:
+            live_chart(lines, key="watch_lines")
