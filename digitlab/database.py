@@ -8,7 +8,10 @@ SQLAlchemy Core: one code path for the embedded SQLite files and for a shared Po
                                   that database, shared by every process and machine pointed at it
 
 A store is a few tables (a MetaData) plus a row in the `digitlab_schema` table naming its schema
-version, so a later version can migrate. Its tables are created on first use; processes that start
+version, so a later version can migrate: a store lists its migrations as (version, step) pairs, and a
+database at an older version (or with tables made before the version table) runs each later step
+once, in the transaction that records the new version. A step must be safe to run on tables that
+already have its change (fresh tables are created whole), e.g. add a column only if it is missing. Its tables are created on first use; processes that start
 at once and race to create them retry (the loser sees the winner's tables). SQLite files get WAL
 journaling and a busy timeout, so concurrent writers wait their turn; a server has its own locking.
 
@@ -26,9 +29,9 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, event, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, event, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -76,6 +79,8 @@ class Store:
     metadata: MetaData
     version: int
     error: type[ValueError]
+    # (version, step): step(conn) brings the tables from version - 1 to version; see the module doc
+    migrations: tuple[tuple[int, Callable[[Connection], None]], ...] = ()
 
     def url(self, path: Path | None = None) -> str:
         """An explicit SQLite file (tests, tools), else $DIGITLAB_DATABASE_URL, else the data folder's file."""
@@ -197,19 +202,46 @@ def ensure_schema(eng: Engine, url: str, store: Store) -> None:
 
 def _is_creation_race(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower()
-    return not _is_connect_error(exc) and ("already exists" in text or "duplicate key" in text or "unique" in text)
+    return not _is_connect_error(exc) and ("already exists" in text or "duplicate key" in text or "unique" in text
+                                           or "duplicate column" in text)
 
 
 def _record_version(conn: Connection, store: Store) -> None:
     found = conn.execute(select(schema_versions.c.version).where(schema_versions.c.store == store.name)).scalar()
-    if found is None:
-        conn.execute(insert(schema_versions).values(store=store.name, version=store.version))
-    elif found > store.version:
+    if found is not None and found > store.version:
         raise store.error(f"the {store.what} tables have schema version {found}, newer than this DigitLab's "
                           f"({store.version}): upgrade DigitLab")
-    elif found < store.version:  # no migrations yet: version 1 is the only one; a future one goes here
+    # No row: tables just created whole, or made before the version table (version 1): the steps
+    # find their changes in place in the first case and make them in the second.
+    for version, step in sorted(store.migrations, key=lambda m: m[0]):
+        if version > (found or 1):
+            step(conn)
+    if found is None:
+        conn.execute(insert(schema_versions).values(store=store.name, version=store.version))
+    elif found < store.version:
         conn.execute(update(schema_versions).where(schema_versions.c.store == store.name)
                      .values(version=store.version))
+
+
+def add_missing_columns(conn: Connection, table: Table, names: tuple[str, ...]) -> list[str]:
+    """A migration step's helper: ALTER TABLE ... ADD COLUMN for each of `names` (columns of
+    `table` as this DigitLab defines them) that the database's table lacks; returns those added."""
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    added = []
+    for name in names:
+        if name in present:
+            continue
+        column = table.c[name]
+        ddl = f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(conn.dialect)}"
+        if column.server_default is not None:  # NOT NULL needs it: the rows already there take it
+            arg = column.server_default.arg
+            ddl += " DEFAULT " + (str(arg.compile(dialect=conn.dialect)) if hasattr(arg, "compile")
+                                  else "'" + str(arg).replace("'", "''") + "'")
+        if not column.nullable:
+            ddl += " NOT NULL"
+        conn.exec_driver_sql(ddl)
+        added.append(name)
+    return added
 
 
 def schema_version(store: Store, path: Path | None = None) -> int | None:

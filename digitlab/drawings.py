@@ -5,6 +5,13 @@ the person confirmed, what the model predicted and which model, and when. The da
 $DIGITLAB_DATABASE_URL (a PostgreSQL server that several app servers share), else the SQLite file
 drawings.sqlite in the data folder ($DIGITLAB_DATA_DIR, default data/, git-ignored). CSV export and
 import move drawings between machines; a bad CSV line is reported and the rest still import.
+
+Each drawing has an owner (digitlab/ownership.py: a hash of the browser id that kept it, or NULL:
+nobody) and a `shared` flag (in the class pool). Every read and change takes an `actor` and lets
+the database apply the rules (a student's delete names ids, but only their own rows go); the
+default actor is ownership.OPERATOR (the command line, tests), who sees and changes everything.
+Schema version 2 added owner, owner_name and shared; rows from before belong to nobody and are in
+the class pool.
 """
 from __future__ import annotations
 
@@ -17,12 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-from sqlalchemy import CheckConstraint, Column, Index, Integer, MetaData, Table, Text, delete as sql_delete, insert, select
+from sqlalchemy import (Boolean, CheckConstraint, Column, Index, Integer, MetaData, Table, Text, delete as sql_delete,
+                        false, insert, or_, select, true, update)
+from sqlalchemy.engine import Connection
 
-from digitlab.database import Store
+from digitlab import ownership
+from digitlab.database import Store, add_missing_columns
+from digitlab.ownership import OPERATOR, Actor
 
 DB_NAME = "drawings.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: owner, owner_name, shared
 METADATA = MetaData()
 drawings_table = Table(
     "drawings", METADATA,
@@ -33,7 +44,11 @@ drawings_table = Table(
     Column("model", Text),  # the model that made the prediction
     Column("grid", Text, nullable=False),  # 64 comma-separated counts 0-16, row by row
     Column("strokes", Text, nullable=False, server_default="{}"),  # JSON: the canvas's json_data
+    Column("owner", Text),  # ownership.owner_of(browser id); NULL: nobody (the class's)
+    Column("owner_name", Text),  # the name the owner gave, if any: shown to others instead of the owner
+    Column("shared", Boolean(create_constraint=False), nullable=False, server_default=false()),  # in the class pool
     Index("drawings_label", "label"),
+    Index("drawings_owner", "owner"),
     sqlite_autoincrement=True,  # ids are never reused (as the tables made before SQLAlchemy had it)
 )
 T = drawings_table.c
@@ -42,6 +57,13 @@ CSV_FIELDS = ("created", "label", "prediction", "model", "grid", "strokes")
 # scribbles make strokes JSON far over the csv module's 128 KB default, and export writes them whole.
 MAX_FIELD_BYTES = 16 * 2**20
 MAX_STROKES_DEPTH = 32  # the canvas's json_data nests ~5 deep; deeper is not a drawing (and json recursion)
+
+
+def _add_owners(conn: Connection) -> None:
+    """Version 2: owner, owner_name and shared. Rows from before belong to nobody: the class pool."""
+    add_missing_columns(conn, drawings_table, ("owner", "owner_name", "shared"))
+    Index("drawings_owner", drawings_table.c.owner).create(conn, checkfirst=True)
+    conn.execute(update(drawings_table).where(drawings_table.c.owner.is_(None)).values(shared=True))
 
 
 class DrawingsError(ValueError):
@@ -57,9 +79,18 @@ class Drawing:
     model: str | None
     grid: np.ndarray  # (8, 8) uint8, 0-16
     strokes: dict
+    owner: str | None = None  # never shown: compare it with ownership.is_mine / owner_label
+    owner_name: str | None = None
+    shared: bool = True
+
+    @property
+    def in_class_pool(self) -> bool:
+        return ownership.in_class_pool(self.owner, self.shared)
 
 
-STORE = Store("drawings", "drawings", DB_NAME, METADATA, SCHEMA_VERSION, DrawingsError)
+STORE = Store("drawings", "drawings", DB_NAME, METADATA, SCHEMA_VERSION, DrawingsError,
+              migrations=((2, _add_owners),))
+SCOPES = ("mine", "pool", None)  # list_drawings(only=...): the actor's own, the class pool, all they may see
 
 
 def location(path: Path | None = None) -> str:
@@ -88,38 +119,82 @@ def _check(label, grid, prediction) -> tuple[int, str, int | None]:
 
 
 def add(label: int, grid, *, strokes: dict | None = None, prediction: int | None = None, model: str | None = None,
-        created: str | None = None, path: Path | None = None) -> int:
-    """Keep one labelled drawing; returns its id. Bad values raise DrawingsError and store nothing."""
+        created: str | None = None, path: Path | None = None, actor: Actor = OPERATOR, shared: bool | None = None) -> int:
+    """Keep one labelled drawing as the actor's; returns its id. Bad values raise DrawingsError and
+    store nothing. It starts private, unless it belongs to nobody (then it is the class's) or
+    `shared` says otherwise."""
     label, grid_text, prediction = _check(label, grid, prediction)
+    owner = actor.owner if actor.owner and ownership.OWNER_RE.match(actor.owner) else None
     row = dict(created=created or datetime.now(timezone.utc).isoformat(timespec="seconds"), label=label,
-               prediction=prediction, model=model, grid=grid_text, strokes=json.dumps(strokes or {}))
+               prediction=prediction, model=model, grid=grid_text, strokes=json.dumps(strokes or {}),
+               owner=owner, owner_name=ownership.clean_name(actor.name) if owner else None,
+               shared=owner is None if shared is None else bool(shared) or owner is None)
     with STORE.begin(path) as conn:
         return int(conn.execute(insert(drawings_table).values(**row)).inserted_primary_key[0])
 
 
-def list_drawings(label: int | None = None, path: Path | None = None) -> list[Drawing]:
-    """Kept drawings, newest first, optionally of one label."""
-    query = select(T.id, T.created, T.label, T.prediction, T.model, T.grid, T.strokes).order_by(T.id.desc())
+def _pool():
+    return or_(T.shared == true(), T.owner.is_(None))
+
+
+def _visible(actor: Actor, only: str | None = None):
+    """The SQL condition for the rows `actor` sees: all they may see, or only their own / the pool."""
+    if only not in SCOPES:
+        raise ValueError(f"only must be one of {SCOPES}, got {only!r}")
+    mine = T.owner == actor.owner if actor.owner else false()
+    if only == "mine":
+        return mine
+    if only == "pool":
+        return _pool()
+    return true() if actor.manages_all else or_(_pool(), mine)
+
+
+def _changeable(actor: Actor):
+    """The SQL condition for the rows `actor` may delete or (un)share."""
+    if actor.manages_all:
+        return true()
+    return T.owner == actor.owner if actor.owner else false()
+
+
+def list_drawings(label: int | None = None, path: Path | None = None, *, actor: Actor = OPERATOR,
+                  only: str | None = None) -> list[Drawing]:
+    """The kept drawings `actor` sees (only="mine": their own, "pool": the class pool), newest
+    first, optionally of one label."""
+    query = (select(T.id, T.created, T.label, T.prediction, T.model, T.grid, T.strokes, T.owner, T.owner_name, T.shared)
+             .where(_visible(actor, only)).order_by(T.id.desc()))
     if label is not None:
         query = query.where(T.label == int(label))
     with STORE.begin(path) as conn:
         rows = conn.execute(query).all()
     out = []
-    for id_, created, lab, pred, model, grid, strokes in rows:
+    for id_, created, lab, pred, model, grid, strokes, owner, owner_name, shared in rows:
         try:
             out.append(Drawing(id_, created, lab, pred, model, np.array(grid.split(","), dtype=np.uint8).reshape(8, 8),
-                               json.loads(strokes)))
+                               json.loads(strokes), owner, owner_name, bool(shared)))
         except (ValueError, TypeError):
             continue  # a hand-edited broken row: skip it rather than break the page
     return out
 
 
-def delete(ids, path: Path | None = None) -> int:
+def delete(ids, path: Path | None = None, *, actor: Actor = OPERATOR) -> int:
+    """Delete the drawings of `ids` that `actor` may delete (their own; all, for a manager);
+    returns how many went. Ids of other people's drawings are ignored, whatever a page sent."""
     ids = [int(i) for i in ids]
     if not ids:
         return 0
     with STORE.begin(path) as conn:
-        return conn.execute(sql_delete(drawings_table).where(T.id.in_(ids))).rowcount
+        return conn.execute(sql_delete(drawings_table).where(T.id.in_(ids), _changeable(actor))).rowcount
+
+
+def set_shared(ids, shared: bool, path: Path | None = None, *, actor: Actor = OPERATOR) -> int:
+    """Put the drawings of `ids` into the class pool (shared=True) or take them out; only those
+    `actor` may change, and a drawing that belongs to nobody stays in the pool. Returns how many."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        return 0
+    where = [T.id.in_(ids), _changeable(actor)] + ([] if shared else [T.owner.is_not(None)])
+    with STORE.begin(path) as conn:
+        return conn.execute(update(drawings_table).where(*where).values(shared=bool(shared))).rowcount
 
 
 def as_arrays(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -134,21 +209,23 @@ def to_arrays(kept: list[Drawing]) -> tuple[np.ndarray, np.ndarray]:
     return (np.stack([d.grid.reshape(64) for d in kept]).astype(np.float32), np.array([d.label for d in kept], np.int64))
 
 
-def export_csv(path: Path | None = None) -> str:
+def export_csv(path: Path | None = None, *, actor: Actor = OPERATOR, only: str | None = None) -> str:
+    """The drawings `actor` sees (see list_drawings) as CSV, oldest first; owners are not exported."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_FIELDS)
-    for d in reversed(list_drawings(path=path)):
+    for d in reversed(list_drawings(path=path, actor=actor, only=only)):
         writer.writerow([d.created, d.label, "" if d.prediction is None else d.prediction, d.model or "",
                          " ".join(str(v) for v in d.grid.reshape(64)), json.dumps(d.strokes)])
     return buf.getvalue()
 
 
-def import_csv(text: str, path: Path | None = None) -> tuple[int, int, list[str]]:
-    """Import drawings from CSV text (as export_csv writes it). Returns (imported, duplicates,
-    problems): a line identical to a drawing already kept (or to an earlier line) is skipped and
-    counted, since a second copy would count twice in the accuracy figures; each bad line is one
-    problem with its line number, and good lines are imported regardless."""
+def import_csv(text: str, path: Path | None = None, *, actor: Actor = OPERATOR) -> tuple[int, int, list[str]]:
+    """Import drawings from CSV text (as export_csv writes it) as `actor`'s own, as if kept by them.
+    Returns (imported, duplicates, problems): a line identical to a drawing the actor already sees
+    (or to an earlier line) is skipped and counted, since a second copy would count twice in the
+    accuracy figures; each bad line is one problem with its line number, and good lines are
+    imported regardless."""
     csv.field_size_limit(MAX_FIELD_BYTES)
     reader = csv.DictReader(io.StringIO(text))
     try:
@@ -167,7 +244,7 @@ def import_csv(text: str, path: Path | None = None) -> tuple[int, int, list[str]
             problems.append(f"line {reader.line_num}: {exc}; stopped reading here")
             break
         try:
-            if _add_row(row, path):
+            if _add_row(row, path, actor):
                 imported += 1
             else:
                 duplicates += 1
@@ -176,8 +253,9 @@ def import_csv(text: str, path: Path | None = None) -> tuple[int, int, list[str]
     return imported, duplicates, problems
 
 
-def _add_row(row: dict, path: Path | None) -> bool:
-    """Keep one CSV row unless the very same drawing is kept already; True if it was added."""
+def _add_row(row: dict, path: Path | None, actor: Actor) -> bool:
+    """Keep one CSV row unless the very same drawing is kept already (among those the actor sees:
+    another student's private drawings are not theirs to know about); True if it was added."""
     grid = [float(v) for v in (row.get("grid") or "").replace(",", " ").split()]
     label = _int_field(row, "label")
     prediction = _int_field(row, "prediction") if (row.get("prediction") or "").strip() else None
@@ -188,10 +266,10 @@ def _add_row(row: dict, path: Path | None) -> bool:
         same = conn.execute(select(T.id).where(T.created.is_not_distinct_from(created), T.label == label,
                                                T.prediction.is_not_distinct_from(prediction),
                                                T.model.is_not_distinct_from(model), T.grid == grid_text,
-                                               T.strokes == json.dumps(strokes)).limit(1)).first()
+                                               T.strokes == json.dumps(strokes), _visible(actor)).limit(1)).first()
     if same:
         return False
-    add(label, grid, prediction=prediction, model=model, strokes=strokes, created=created, path=path)
+    add(label, grid, prediction=prediction, model=model, strokes=strokes, created=created, path=path, actor=actor)
     return True
 
 

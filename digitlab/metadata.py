@@ -34,6 +34,8 @@ SCHEMA = {
         "created": _text,
         "weights_sha256": _text,  # the sidecar's: SHA-256 of the whole .safetensors file it describes
         "tensors_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},  # the weights' checksum (store.py)
+        "owner": {"type": "string", "pattern": "^[0-9a-f]{32}$"},  # digitlab/ownership.py: absent = nobody's
+        "owner_name": {"type": "string", "maxLength": 40},  # the name the owner gave, shown to others
         "model": {
             "type": "object",
             "required": ["hidden", "activation", "dropout", "input_mean", "input_scale"],

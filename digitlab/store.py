@@ -11,6 +11,13 @@ shape and bytes (see tensors_sha256). Loading recomputes it and refuses a file w
 longer match (DamagedModelError), so a flipped bit is never silently predicted with. A model saved
 before checksums existed has none: it loads, with `unchecked` saying so (CLI and Models page show it).
 
+Owners (digitlab/ownership.py): a model saved or uploaded from a page carries its owner in its
+metadata ("owner", "owner_name"); only the owner (or a manager) may save over it or delete it. The
+pages say who is acting with `with acting_as(actor): ...` around a save (the Train page saves
+through its job, which knows nothing of owners) or pass `actor=`; without either the actor is
+ownership.OPERATOR, the command line, who may do anything. A model without an owner (the shipped
+default, a command-line save, an older file) belongs to nobody: only a manager replaces it.
+
 No process-wide state is touched: files are created with os.open(..., 0o666), so the umask applies
 as it does to any file (never os.umask, which would race other threads of a server).
 """
@@ -22,6 +29,8 @@ import os
 import re
 import secrets
 import struct
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,8 +41,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_bytes
 
-from digitlab import metadata
+from digitlab import metadata, ownership
 from digitlab.metadata import FORMAT
+from digitlab.ownership import OPERATOR, Actor
 from digitlab.model import MLP, ModelConfig
 from digitlab.paths import PROJECT_MODELS, models_dir  # noqa: F401 (PROJECT_MODELS: callers' name for it)
 
@@ -75,6 +85,62 @@ class LoadedModel:
     def name(self) -> str:
         return self.path.stem
 
+    @property
+    def owner(self) -> str | None:
+        return self.info.get("owner")
+
+
+_ACTOR: ContextVar[Actor | None] = ContextVar("digitlab_store_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: Actor):
+    """Saves in this block (in this thread) are `actor`'s: they carry its owner, and replacing a
+    model needs its permission (ownership.may_replace_model)."""
+    token = _ACTOR.set(actor)
+    try:
+        yield actor
+    finally:
+        _ACTOR.reset(token)
+
+
+def _actor(actor: Actor | None) -> Actor:
+    return actor or _ACTOR.get() or OPERATOR
+
+
+def _owner_fields(actor: Actor) -> dict:
+    """The metadata naming the actor as owner; {} for nobody (the command line)."""
+    if not actor.owner or not ownership.OWNER_RE.match(actor.owner):
+        return {}
+    name = ownership.clean_name(actor.name)
+    return {"owner": actor.owner, **({"owner_name": name} if name else {})}
+
+
+def owner_of_file(path: Path) -> tuple[bool, str | None]:
+    """(readable, owner) of a saved model file, from its embedded metadata (no weights are
+    checked). A file that cannot be read as a DigitLab model belongs to nobody."""
+    try:
+        with open(path, "rb") as f:
+            (length,) = struct.unpack("<Q", f.read(8))
+            if length > MAX_FILE_BYTES:
+                return False, None
+            header = json.loads(f.read(length)).get("__metadata__") or {}
+        owner = json.loads(header[META_KEY]).get("owner")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error, RecursionError):
+        return False, None
+    return True, owner if isinstance(owner, str) and ownership.OWNER_RE.match(owner) else None
+
+
+def check_may_replace(path: Path, actor: Actor | None = None) -> None:
+    """ModelError unless `actor` may save over or delete the model at `path`."""
+    actor = _actor(actor)
+    if actor.manages_all or not path.exists():
+        return
+    _readable, owner = owner_of_file(path)
+    if not ownership.may_replace_model(actor, owner):
+        whose = "nobody (only the teacher may replace it)" if owner is None else "someone else"
+        raise ModelError(f"the model {path.stem!r} belongs to {whose}; save under another name")
+
 
 def check_name(name: str) -> str:
     """A model name is a plain file stem: letters, digits, '_', '-', '.', no '..', at most 64 chars."""
@@ -98,14 +164,20 @@ def check_save_name(name: str, *, allow_default: bool = False) -> str:
 
 
 def save_model(model: MLP, name: str, info: dict, *, directory: Path | None = None, overwrite: bool = False,
-               allow_default: bool = False) -> Path:
-    """Write NAME.safetensors + NAME.json atomically; refuses to overwrite unless asked."""
+               allow_default: bool = False, actor: Actor | None = None) -> Path:
+    """Write NAME.safetensors + NAME.json atomically; refuses to overwrite unless asked, and then
+    unless the actor (see acting_as) may replace the model there. A page's actor becomes its owner."""
     check_save_name(name, allow_default=allow_default)
+    actor = _actor(actor)
     directory = Path(directory or models_dir())
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.safetensors"
     if path.exists() and not overwrite:
         raise _taken(name, directory)
+    if overwrite:
+        check_may_replace(path, actor)
+    if actor is not OPERATOR:  # a page's save: the model is its actor's (nobody's, if it has no owner)
+        info = {k: v for k, v in info.items() if k not in ("owner", "owner_name")} | _owner_fields(actor)
     tensors = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}  # own memory: weights may be views
     bad = [k for k, v in tensors.items() if not torch.isfinite(v).all()]
     if bad:
@@ -365,12 +437,16 @@ def list_models(directory: Path | None = None) -> tuple[list[LoadedModel], list[
     return good, broken
 
 
-def install_model(data: bytes, name: str, *, directory: Path | None = None, max_bytes: int = MAX_FILE_BYTES) -> LoadedModel:
+def install_model(data: bytes, name: str, *, directory: Path | None = None, max_bytes: int = MAX_FILE_BYTES,
+                  actor: Actor | None = None) -> LoadedModel:
     """Add an uploaded .safetensors file as model `name`, after validating it completely (header,
     DigitLab metadata, checksum, tensor names and shapes, finite weights) from its bytes. Never
     overwrites, even when two uploads race for one name: the file is published with os.link, which
-    only one of them can win. The sidecar is rebuilt from the metadata inside the file."""
+    only one of them can win. The sidecar is rebuilt from the metadata inside the file. An upload
+    from a page is its actor's: the owner inside the file is rewritten (weights and their checksum
+    untouched), so an uploaded file never keeps someone else's owner."""
     check_name(name)
+    actor = _actor(actor)
     if len(data) > max_bytes:
         raise ModelError(f"file is {len(data) / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB")
     directory = Path(directory or models_dir())
@@ -378,12 +454,43 @@ def install_model(data: bytes, name: str, *, directory: Path | None = None, max_
     if target.exists():
         raise ModelError(f"a model named {name!r} already exists; choose another name")
     loaded = load_model_bytes(data, Path("upload.safetensors"), sidecar=False)  # raises ModelError with the reason
+    if actor is not OPERATOR:
+        data = _with_owner(data, loaded.info, _owner_fields(actor))
     directory.mkdir(parents=True, exist_ok=True)
     try:
         _atomic_write(target, data, replace=False)
     except FileExistsError:
         raise ModelError(f"a model named {name!r} already exists (added just now, by another upload); "
                          "choose another name") from None
-    sidecar = {**loaded.info, "name": name, "weights_sha256": hashlib.sha256(data).hexdigest()}
+    sidecar = {**json.loads(_header_metadata(data)), "name": name, "weights_sha256": hashlib.sha256(data).hexdigest()}
     _atomic_write(target.with_suffix(".json"), (json.dumps(sidecar, indent=2) + "\n").encode())
     return load_model(target)
+
+
+def _header_metadata(data: bytes) -> str:
+    (length,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8:8 + length])["__metadata__"][META_KEY]
+
+
+def _with_owner(data: bytes, info: dict, owner: dict) -> bytes:
+    """The same safetensors file with its metadata's owner replaced by `owner` ({}: nobody)."""
+    new = {k: v for k, v in info.items() if k not in ("owner", "owner_name")} | owner
+    if new == info:
+        return data
+    return safetensors_bytes(safetensors_load(data), metadata={META_KEY: json.dumps(new)})
+
+
+def delete_model(name: str, *, directory: Path | None = None, actor: Actor | None = None) -> None:
+    """Delete model `name` (its .safetensors, then its .json), if `actor` may: never the shipped
+    default from here; a page's actor only their own (a manager any). ModelError says why not."""
+    check_name(name)
+    if name == DEFAULT_NAME:
+        raise ModelError("'default' is the shipped model; it cannot be deleted")
+    directory = Path(directory or models_dir())
+    path = directory / f"{name}.safetensors"
+    if not path.exists():
+        raise ModelError(f"no model named {name!r}")
+    check_may_replace(path, actor)
+    path.unlink(missing_ok=True)  # gone from every picker at once; the sidecar alone is never listed
+    path.with_suffix(".json").unlink(missing_ok=True)
+    _fsync_dir(directory)

@@ -30,9 +30,9 @@ def test_first_use_creates_the_tables_and_records_each_stores_version(tmp_path, 
     monkeypatch.delenv(database.ENV_URL, raising=False)
     runs.record_run(CONFIG, HISTORY)
     drawings.add(1, GRID)
-    for name, store in (("runs.sqlite", "runs"), ("drawings.sqlite", "drawings")):
+    for name, store, version in (("runs.sqlite", "runs", 1), ("drawings.sqlite", "drawings", drawings.SCHEMA_VERSION)):
         with sqlite3.connect(tmp_path / name) as conn:
-            assert conn.execute("SELECT store, version FROM digitlab_schema").fetchall() == [(store, 1)]
+            assert conn.execute("SELECT store, version FROM digitlab_schema").fetchall() == [(store, version)]
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -49,9 +49,11 @@ def test_files_made_before_sqlalchemy_open_and_keep_their_rows(tmp_path):
     (old,), broken = runs.list_runs(path=old_runs)
     assert broken == [] and old.id == 1 and old.config.hidden == (16,)
     assert runs.record_run(CONFIG, HISTORY, path=old_runs) == 2
-    assert [d.label for d in drawings.list_drawings(path=old_drawings)] == [3]
+    (old_drawing,) = drawings.list_drawings(path=old_drawings)
+    assert old_drawing.label == 3 and old_drawing.owner is None and old_drawing.in_class_pool  # nobody's: the class's
     assert drawings.add(7, GRID, path=old_drawings) == 2
-    assert database.schema_version(runs.STORE, old_runs) == 1 == database.schema_version(drawings.STORE, old_drawings)
+    assert database.schema_version(runs.STORE, old_runs) == 1
+    assert database.schema_version(drawings.STORE, old_drawings) == drawings.SCHEMA_VERSION == 2
 
 
 def test_a_schema_newer_than_this_digitlab_is_refused_with_a_message(tmp_path):
@@ -77,7 +79,7 @@ def test_the_url_wins_over_the_data_folder_for_every_store(tmp_path, monkeypatch
     with sqlite3.connect(shared) as conn:  # both stores in the one database, nothing in the data folder
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
         assert conn.execute("SELECT count(*) FROM drawings").fetchone()[0] == 1
-        assert dict(conn.execute("SELECT store, version FROM digitlab_schema")) == {"runs": 1, "drawings": 1}
+        assert dict(conn.execute("SELECT store, version FROM digitlab_schema")) == {"runs": 1, "drawings": 2}
     assert not (tmp_path / "data").exists()
     monkeypatch.setenv(database.ENV_URL, "postgresql://someone:hunter2@db.example:5432/digitlab")
     assert runs.location() == "postgresql://someone:***@db.example:5432/digitlab"
