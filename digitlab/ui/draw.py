@@ -16,6 +16,7 @@ from digitlab import drawings, plots
 from digitlab.model import is_unsure, predict_proba
 from digitlab.preprocess import Preprocessed, preprocess
 from digitlab.store import ModelError
+from digitlab.ui import identity
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.network import inside_panel
@@ -128,7 +129,7 @@ def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict 
         if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=pre is None or truth is None,
                      key="keep_drawing") and pre is not None:
             try:
-                drawings.add(int(truth), pre.grid, strokes=strokes, prediction=guess, model=model_name)
+                drawings.add(int(truth), pre.grid, strokes=strokes, prediction=guess, model=model_name, actor=identity.actor())
             except drawings.DrawingsError as exc:
                 st.error(f"Could not keep the drawing: {exc}")
             else:

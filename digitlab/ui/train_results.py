@@ -8,10 +8,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from digitlab import plots
+from digitlab import ownership, plots
 from digitlab.jobs import TrainingJob
 from digitlab import runs
-from digitlab.store import ModelError, check_save_name, models_dir
+from digitlab.store import ModelError, acting_as, check_save_name, models_dir, owner_of_file
+from digitlab.ui import identity
 from digitlab.ui import mistakes as mistakes_ui
 from digitlab.ui.home import DRAW
 from digitlab.ui.keys import MODEL_KEY
@@ -64,15 +65,21 @@ def save_panel(job: TrainingJob) -> None:
     name = name_col.text_input("Model name", key=f"train_name_{job.id}", placeholder="e.g. wide-relu",
                                help="Letters, digits, '_', '-' and '.'; it becomes models/NAME.safetensors.")
     problem = _name_problem(name)
-    exists = not problem and name and (models_dir() / f"{name}.safetensors").exists()
-    overwrite = st.checkbox(f"Replace the saved model {name!r}", key=f"train_overwrite_{job.id}") if exists else False
+    actor = identity.actor()
+    path = models_dir() / f"{name}.safetensors"
+    exists = not problem and name and path.exists()
+    may_replace = bool(exists) and ownership.may_replace_model(actor, owner_of_file(path)[1])
+    overwrite = st.checkbox(f"Replace the saved model {name!r}", key=f"train_overwrite_{job.id}") if may_replace else False
     if problem:
         st.error(problem, icon="⚠️")
+    elif exists and not may_replace:
+        st.warning(f"A model named {name!r} exists already and is not yours to replace: pick another name.")
     elif exists and not overwrite:
         st.warning(f"A model named {name!r} exists already: pick another name or tick the box to replace it.")
     if button_col.button("Save model", key=f"train_save_{job.id}", disabled=not name or bool(problem) or (exists and not overwrite)):
         try:
-            job.save(name, overwrite=overwrite)  # a failed note in the run history costs the save nothing
+            with acting_as(actor):  # the model is this person's; replacing checks it is theirs (again, at the file)
+                job.save(name, overwrite=overwrite)  # a failed note in the run history costs the save nothing
         except (ModelError, OSError) as exc:
             st.error(f"Not saved: {exc}")
         else:
