@@ -1,5 +1,7 @@
 """Watch it learn your digit: a TrainingJob's probe (one drawing) is run through the network being
 trained after every epoch, in the training thread; the Train page shows those probabilities."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,6 +17,7 @@ from digitlab.ui.keys import CANVAS_KEY, TRAIN_JOB_KEY
 from tests.support.apptest import canvas_value, until_evaluated
 
 CONFIG = TrainConfig(hidden=(16,), epochs=5, val_fraction=0.2, seed=3)
+ROOT = Path(__file__).resolve().parents[1]
 JOB_WAIT_S = 600  # an upper bound (joins return when done), for a slow or shared core
 
 
@@ -99,9 +102,31 @@ def image_captions(at) -> list[str]:
 SEVEN = render([[(80, 55), (200, 55), (170, 120), (140, 180), (120, 240)]])  # a canvas image of a 7
 
 
+def draw_page():
+    from digitlab.ui import draw
+
+    draw.page()
+
+
 def test_the_draw_page_s_last_drawing_is_watched_through_the_one_preprocessing(models_tmp):
+    """The Draw page keeps its last drawing's 8x8 input (the canvas's own value ends with its page);
+    the Train page watches exactly that input."""
+    from digitlab.ui.keys import LAST_DRAWING_KEY, MODEL_KEY
+
+    for suffix in (".safetensors", ".json"):  # the Draw page predicts with a model: the shipped one
+        (models_tmp / f"default{suffix}").write_bytes((ROOT / "models" / f"default{suffix}").read_bytes())
+    drawn = AppTest.from_function(draw_page, default_timeout=JOB_WAIT_S)
+    drawn.session_state[CANVAS_KEY] = canvas_value(SEVEN)  # as the Draw page's canvas sends a stroke
+    drawn.run()
+    assert not drawn.exception and drawn.session_state[MODEL_KEY] == "default"
+    kept = drawn.session_state[LAST_DRAWING_KEY]
+    np.testing.assert_array_equal(kept, preprocess(SEVEN).features)
+    drawn.session_state[CANVAS_KEY] = canvas_value(render([]))  # cleared: a blank canvas keeps the last drawing
+    drawn.run()
+    np.testing.assert_array_equal(drawn.session_state[LAST_DRAWING_KEY], kept)
+
     at = AppTest.from_function(train_page, default_timeout=JOB_WAIT_S)
-    at.session_state[CANVAS_KEY] = canvas_value(SEVEN)  # as the Draw page's canvas left it
+    at.session_state[LAST_DRAWING_KEY] = kept  # the same session, now on the Train page
     at.run()
     assert not at.exception
     assert at.radio(key="watch_source").value == "My last drawing on the Draw page"

@@ -10,8 +10,9 @@ import plotly.graph_objects as go
 
 from digitlab.plots.draw import MUTED
 
-# One colour per digit, the same in the bars and the lines (Plotly's D3 palette: ten distinct hues).
-DIGIT_COLOURS = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F",
+# One colour per digit, the same in the bars and the lines: D3's ten hues, with its grey (which
+# would read as "inactive" next to the Draw page's muted bars) swapped for a dark slate.
+DIGIT_COLOURS = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#2F3E46",
                  "#BCBD22", "#17BECF"]
 MAX_POINTS = 200  # per digit's line: a 2000-epoch run is thinned, so a poll re-sends a few KB at most
 

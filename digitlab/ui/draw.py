@@ -17,7 +17,7 @@ from digitlab.model import is_unsure, predict_proba
 from digitlab.preprocess import Preprocessed, preprocess
 from digitlab.store import ModelError
 from digitlab.ui import identity
-from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
+from digitlab.ui.keys import CANVAS_KEY, LAST_DRAWING_KEY, MODEL_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.network import inside_panel
 from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
@@ -94,6 +94,8 @@ def drawing_panel() -> None:
         st.error(f"Could not read the drawing: {exc}")
         pre = None
     drawn = pre if pre is not None and not pre.empty else None
+    if drawn is not None:  # the Train page watches it being learned (a widget's value ends with its page)
+        st.session_state[LAST_DRAWING_KEY] = drawn.features
     probs = predict_proba(loaded.model, drawn.features) if drawn else None
     speck = pre is not None and pre.empty and bool((pre.ink > 0.5).any())  # ink, but too little to be a digit
     with result_col:

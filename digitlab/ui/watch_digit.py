@@ -9,8 +9,6 @@ epoch by epoch, in step with the curves (the Train page's polls and catch-up rep
 """
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -19,14 +17,12 @@ from digitlab.jobs import Snapshot, TrainingJob
 from digitlab.plots import grid_picture
 from digitlab.plots.watch import set_watch, watch_bars, watch_lines
 from digitlab.preprocess import preprocess
-from digitlab.ui.draw import CLEARED_KEY
-from digitlab.ui.keys import CANVAS_KEY
+from digitlab.ui.keys import LAST_DRAWING_KEY
 from digitlab.ui.live_chart import live_chart
 
 SOURCE_KEY = "watch_source"
 CANVAS_HERE_KEY = "watch_canvas"
 CLEARED_HERE_KEY = "watch_canvas_cleared"  # Clear presses: part of this canvas's key, as on the Draw page
-DRAW_PAGE_KEY = "_watch_draw_page"  # (canvas PNG data URL, its 8x8 features): the Draw page's last drawing
 PROBE_KEY = "_watch_probe"  # the features Train will watch, or None
 FIGURES_KEY = "_watch_figures"  # {job id: (bars, lines)}, updated in place at every poll
 FROM_DRAW_PAGE, DRAW_HERE = "My last drawing on the Draw page", "A drawing made here"
@@ -39,8 +35,8 @@ def probe() -> np.ndarray | None:
     return st.session_state.get(PROBE_KEY)
 
 
-def _input(drawing: np.ndarray | bytes | None) -> np.ndarray | None:
-    """A canvas image (array, or PNG bytes) as the model's 8x8 input through THE preprocessing
+def _input(drawing: np.ndarray | None) -> np.ndarray | None:
+    """This page's canvas image as the model's 8x8 input through THE preprocessing
     (digitlab.preprocess, as the Draw page reads its canvas); None for a blank or unreadable one."""
     if drawing is None:
         return None
@@ -51,27 +47,11 @@ def _input(drawing: np.ndarray | bytes | None) -> np.ndarray | None:
     return None if pre.empty else pre.features
 
 
-def _png(value) -> str | None:
-    """The PNG data URL in a drawable canvas's session-state value, if any."""
-    drawing = value.get("drawing") if hasattr(value, "get") else None
-    data = drawing.get("data") if hasattr(drawing, "get") else None
-    return data if isinstance(data, str) and ";base64," in data else None
-
-
 def draw_page_drawing() -> np.ndarray | None:
-    """The last digit drawn on the Draw page. Its canvas's value lives in the session only until
-    another page has run (Streamlit drops a widget's state once its page is gone), so the first
-    Train-page run after drawing keeps its 8x8 input in a key of our own. A blank or cleared canvas
-    does not erase it: it stays the last drawing made."""
-    cleared = st.session_state.get(CLEARED_KEY, 0)
-    data = _png(st.session_state.get(CANVAS_KEY if not cleared else f"{CANVAS_KEY}_{cleared}"))
-    kept_data, kept = st.session_state.get(DRAW_PAGE_KEY, (None, None))
-    if data is not None and data != kept_data:  # a drawing not read yet (reading costs a PNG decode)
-        features = _input(base64.b64decode(data.split(";base64,", 1)[1]))
-        if features is not None:
-            st.session_state[DRAW_PAGE_KEY] = data, features
-            kept = features
-    return kept
+    """The last digit drawn on the Draw page, as its 8x8 input (the Draw page keeps it under
+    LAST_DRAWING_KEY: its canvas's own value is dropped when another page runs). A blank or cleared
+    canvas does not erase it: it stays the last drawing made."""
+    return st.session_state.get(LAST_DRAWING_KEY)
 
 
 @st.fragment
