@@ -30,6 +30,8 @@ from typing import Any, Callable
 import numpy as np
 
 from digitlab import service
+from digitlab.budgets import duration
+from digitlab.synth import Interrupted
 from digitlab.data import N_FEATURES
 from digitlab.evaluate import Evaluation
 from digitlab.model import MLP, predict_proba
@@ -45,7 +47,7 @@ class Slots:
     def __init__(self, limit: int):
         self._cond = threading.Condition()
         self._limit = max(1, int(limit))
-        self._holders = 0
+        self._holders: list = []
         self._line: deque = deque()
 
     @property
@@ -62,19 +64,19 @@ class Slots:
         with self._cond:
             self._line.append(who)
             try:
-                while not (self._line[0] is who and self._holders < self._limit):
+                while not (self._line[0] is who and len(self._holders) < self._limit):
                     if cancelled():
                         return False
                     self._cond.wait(poll)  # woken by release(); the timeout re-checks cancelled()
-                self._holders += 1
+                self._holders.append(who)
                 return True
             finally:
                 self._line.remove(who)
                 self._cond.notify_all()
 
-    def release(self) -> None:
+    def release(self, who) -> None:
         with self._cond:
-            self._holders -= 1
+            self._holders.remove(who)
             self._cond.notify_all()
 
     def ahead_of(self, who) -> int | None:
@@ -87,7 +89,30 @@ class Slots:
     @property
     def busy(self) -> int:
         with self._cond:
-            return self._holders
+            return len(self._holders)
+
+    def longest_wait(self, who) -> float | None:
+        """Seconds until `who` has a slot at the latest, if every job holding or waiting ahead runs
+        to its time budget (`time_left()`); None when one of them has no budget or `who` is not waiting."""
+        with self._cond:
+            if who not in self._line:
+                return None
+            ahead = list(self._line)[:list(self._line).index(who)]
+            holders = list(self._holders)
+        free_at = sorted([_time_left(h) for h in holders] + [0.0] * max(0, self._limit - len(holders)))
+        if None in free_at:
+            return None
+        for job in ahead:  # first come, first served: each takes the slot that frees first
+            left = _time_left(job)
+            if left is None:
+                return None
+            free_at = sorted(free_at[1:] + [free_at[0] + left])
+        return free_at[0]
+
+
+def _time_left(job) -> float | None:
+    left = getattr(job, "time_left", None)
+    return left() if left else None
 
 
 # One per server process, shared by every session. DIGITLAB_MAX_JOBS raises it on a bigger machine.
@@ -102,10 +127,11 @@ class Job:
     """
 
     _ids = itertools.count(1)
-    OWNER_POLL = 1.0  # seconds between owner checks for work that reports rarely (a sweep: per trial)
+    WATCH_POLL = 0.25  # seconds between owner and time-budget checks (a sweep reports only per trial)
 
     def __init__(self, work: Callable[["Job"], Any], *, kind: str = "job", label: str = "",
-                 slots: Slots | None = None, owner_alive: Callable[[], bool] | None = None, grace: float = 10.0):
+                 slots: Slots | None = None, owner_alive: Callable[[], bool] | None = None, grace: float = 10.0,
+                 seconds: float | None = None):
         self.id = next(self._ids)
         self.kind = kind
         self.label = label or f"{kind} {self.id}"
@@ -113,6 +139,7 @@ class Job:
         self._slots = slots or SLOTS
         self._owner_alive = owner_alive
         self._grace = grace
+        self.seconds = seconds  # the time budget (budgets.py): stopped once it has run this long
         self._gone_since: float | None = None
         self._lock = threading.Lock()
         self.stop_event = threading.Event()
@@ -170,6 +197,23 @@ class Job:
             started, ended = self._started, self._ended
         return 0.0 if started is None else (ended or time.perf_counter()) - started
 
+    def time_left(self) -> float | None:
+        """Seconds this job may still run under its time budget (all of it while waiting, 0 once
+        done); None without a budget."""
+        if self.done:
+            return 0.0
+        return None if self.seconds is None else max(0.0, self.seconds - self.elapsed)
+
+    @property
+    def slots(self) -> Slots:
+        """The line this job waits in for a slot."""
+        return self._slots
+
+    @property
+    def longest_wait(self) -> float | None:
+        """While waiting: seconds until a slot at the latest, if everyone ahead uses their whole budget."""
+        return self._slots.longest_wait(self) if self.state == WAITING else None
+
     def outcome(self, result: Any) -> str:
         """The final state of work that returned normally; subclasses know better (TrainingJob)."""
         return STOPPED if self.stop_event.is_set() else DONE
@@ -184,12 +228,14 @@ class Job:
             try:
                 with self._lock:
                     self._state, self._started = RUNNING, time.perf_counter()
-                if self._owner_alive is not None:
-                    threading.Thread(target=self._watch_owner, daemon=True).start()
+                if self._owner_alive is not None or self.seconds is not None:
+                    threading.Thread(target=self._watch, daemon=True).start()
                 self.result = self._work(self)
                 self._finish(self.outcome(self.result))
             finally:
-                self._slots.release()
+                self._slots.release(self)
+        except Interrupted as exc:  # stopped before the work had anything to keep: say when
+            self._finish(FAILED, f"Stopped ({self.stop_reason or 'early'}) {exc}")
         except Exception as exc:  # surfaces in the UI as a message, not a dead thread
             self._finish(FAILED, self._message(exc))
         finally:
@@ -204,9 +250,11 @@ class Job:
             self._state, self.error = state, error
             self._ended = time.perf_counter() if self._started is not None else None
 
-    def _watch_owner(self) -> None:
-        while not self._done.wait(self.OWNER_POLL):
+    def _watch(self) -> None:
+        while not self._done.wait(self.WATCH_POLL):
             self._owner_gone()
+            if self.seconds is not None and self.elapsed >= self.seconds:
+                self.stop(f"reached this server's time budget of {duration(self.seconds)} per job")
 
     def _owner_gone(self) -> bool:
         """Stop the job once its owner has been gone for `grace` seconds; True once stopping."""
@@ -268,8 +316,9 @@ class TrainingJob(Job):
 
     def __init__(self, config: TrainConfig, *, slots: Slots | None = None,
                  owner_alive: Callable[[], bool] | None = None, grace: float = 10.0, label: str = "",
-                 probe: np.ndarray | None = None):
-        super().__init__(self._train, kind="train", label=label, slots=slots, owner_alive=owner_alive, grace=grace)
+                 probe: np.ndarray | None = None, seconds: float | None = None):
+        super().__init__(self._train, kind="train", label=label, slots=slots, owner_alive=owner_alive, grace=grace,
+                         seconds=seconds)
         self.label = label or f"job {self.id}"
         self.config = config
         self.probe = None if probe is None else np.array(probe, dtype=np.float32).reshape(-1).copy()

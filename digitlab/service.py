@@ -56,7 +56,7 @@ def train(config: TrainConfig, *, stop=None, on_epoch: Callable[[EpochMetrics], 
     look(model), if given, runs after every epoch just before on_epoch, in the training thread: the
     one moment the model stands still between epochs, to read it as that epoch left it (a forward
     pass, a copy of some weights). It must leave the model as it found it (weights and mode)."""
-    model, splits = prepare(config)
+    model, splits = prepare(config, stop)
     history: list[EpochMetrics] = []
     for metrics in fit(model, splits, config, stop=stop):
         history.append(metrics)

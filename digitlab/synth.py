@@ -11,7 +11,7 @@ learns from exactly the kind of 8x8 input it is shown in the app.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 
 import numpy as np
 from PIL import Image
@@ -21,6 +21,16 @@ from digitlab.preprocess import preprocess
 from digitlab.strokes import BACKGROUNDS, arc, render
 
 CANVAS = 280
+
+
+class Interrupted(Exception):
+    """Rendering stopped (a Stop press, a job's time budget) before the set was complete."""
+
+
+def _check(stop) -> None:
+    if stop is not None and stop.is_set():
+        raise Interrupted("while rendering the synthetic training digits, before the first epoch: nothing was "
+                          "trained. Ask for fewer font renderings or pen drawings.")
 
 
 def font_image(shape: np.ndarray, rng: np.random.Generator, canvas: int = CANVAS) -> np.ndarray:
@@ -61,11 +71,13 @@ def as_canvas(ink: np.ndarray, background: str) -> np.ndarray:
     return out
 
 
-def font_features(shapes: np.ndarray, renders: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`renders` random renderings of every shape -> (N, 64) float32 0-16 inputs and the shape index."""
+def font_features(shapes: np.ndarray, renders: int, seed: int, stop=None) -> tuple[np.ndarray, np.ndarray]:
+    """`renders` random renderings of every shape -> (N, 64) float32 0-16 inputs and the shape index.
+    `stop` (anything with is_set()) ends it early with Interrupted."""
     rng = np.random.default_rng(seed)
     xs, idx = [], []
     for i, shape in enumerate(shapes):
+        _check(stop)
         for _ in range(renders):
             pre = preprocess(font_image(shape, rng, canvas=140))
             if not pre.empty:
@@ -153,12 +165,13 @@ def densify(p: np.ndarray, step: float = 2.0) -> np.ndarray:
     return np.array(out)
 
 
-def stroke_features(per_template: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def stroke_features(per_template: int, seed: int, stop=None) -> tuple[np.ndarray, np.ndarray]:
     """`per_template` random drawings of every template -> (N, 64) float32 0-16 inputs and labels."""
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     for digit, hands in _templates().items():
         for hand in hands:
+            _check(stop)
             for _ in range(per_template):
                 strokes, brush = _vary(hand, rng, 112)
                 pre = preprocess(render(strokes, width=brush, size=112, background=BACKGROUNDS[0]))
@@ -168,21 +181,34 @@ def stroke_features(per_template: int, seed: int) -> tuple[np.ndarray, np.ndarra
     return np.stack(xs), np.array(ys, np.int64)
 
 
-@lru_cache(maxsize=2)
-def training_set(font_renders: int, stroke_renders: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The synthetic part of a training split: the training fonts' digits and the stroke hands."""
+# The last two sets made, by (font_renders, stroke_renders, seed): sweep trials ask for the same one
+# again and again. A set stopped half-way is not kept.
+_made: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+_made_lock = threading.Lock()
+
+
+def training_set(font_renders: int, stroke_renders: int, seed: int = 0, stop=None) -> tuple[np.ndarray, np.ndarray]:
+    """The synthetic part of a training split: the training fonts' digits and the stroke hands.
+    Tens of thousands of renderings take minutes, so `stop` is checked between shapes (Interrupted)."""
     from digitlab.fonts import load_shapes
 
-    parts_x, parts_y = [], []
+    key = (font_renders, stroke_renders, seed)
+    with _made_lock:
+        if key in _made:
+            return _made[key]
+    parts_x, parts_y = [np.zeros((0, 64), np.float32)], [np.zeros(0, np.int64)]
     if font_renders:
         shapes, labels, _ = load_shapes()
-        x, idx = font_features(shapes, font_renders, seed)
+        x, idx = font_features(shapes, font_renders, seed, stop)
         parts_x.append(x)
         parts_y.append(labels[idx])
     if stroke_renders:
-        x, y = stroke_features(stroke_renders, seed + 1)
+        x, y = stroke_features(stroke_renders, seed + 1, stop)
         parts_x.append(x)
         parts_y.append(y)
-    if not parts_x:
-        return np.zeros((0, 64), np.float32), np.zeros(0, np.int64)
-    return np.concatenate(parts_x), np.concatenate(parts_y)
+    made = np.concatenate(parts_x), np.concatenate(parts_y)
+    with _made_lock:
+        _made[key] = made
+        while len(_made) > 2:
+            _made.pop(next(iter(_made)))
+    return made

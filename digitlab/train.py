@@ -156,14 +156,15 @@ def new_model(config: TrainConfig, x_train: np.ndarray) -> MLP:
     return model
 
 
-def prepare(config: TrainConfig) -> tuple[MLP, Splits]:
+def prepare(config: TrainConfig, stop=None) -> tuple[MLP, Splits]:
     """The model to train and the data to train it on, as the config says: a fresh model or a
-    copy of a saved one (fine-tuning), on the dataset's training split plus, if asked, My drawings."""
+    copy of a saved one (fine-tuning), on the dataset's training split plus, if asked, My drawings
+    and synthetic digits (whose rendering `stop` can interrupt: synth.Interrupted)."""
     splits = load_splits(config.val_fraction)
     if config.drawings_weight:
         splits = _with_my_drawings(splits, config.drawings_weight)
     if config.font_renders or config.stroke_renders:
-        splits = _with_synthetic(splits, config)
+        splits = _with_synthetic(splits, config, stop)
     model = _start_from(config) if config.init_from else new_model(config, splits.x_train)
     return model, splits
 
@@ -179,11 +180,11 @@ def _with_my_drawings(splits: Splits, weight: int) -> Splits:
                    y_train=np.concatenate([splits.y_train, np.repeat(y, weight)]))
 
 
-def _with_synthetic(splits: Splits, config: TrainConfig) -> Splits:
+def _with_synthetic(splits: Splits, config: TrainConfig, stop=None) -> Splits:
     """Training split + synthetic handwriting (digitlab.synth); validation and test stay the dataset's."""
     from digitlab.synth import training_set
 
-    x, y = training_set(config.font_renders, config.stroke_renders, config.seed)
+    x, y = training_set(config.font_renders, config.stroke_renders, config.seed, stop)
     return replace(splits, x_train=np.concatenate([np.tile(splits.x_train, (config.dataset_repeat, 1)), x]),
                    y_train=np.concatenate([np.tile(splits.y_train, config.dataset_repeat), y]))
 

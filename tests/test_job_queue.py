@@ -110,7 +110,7 @@ def test_work_that_never_reports_still_stops_once_its_owner_has_gone():
     alive["yes"] = False
     assert job.join(10) and ended.is_set()
     assert job.state == STOPPED and "session" in job.stop_reason
-    assert time.monotonic() - gone < 0.5 + 2 * Job.OWNER_POLL + 1
+    assert time.monotonic() - gone < 0.5 + 2 * Job.WATCH_POLL + 1
 
 
 def test_a_job_waiting_for_a_slot_is_dropped_when_its_owner_goes():

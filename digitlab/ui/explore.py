@@ -19,9 +19,10 @@ from digitlab.plots import explore as figs
 from digitlab.sweep import (PRUNERS, SAMPLERS, Progress, SearchSpace, SweepConfig, SweepError, best_config,
                             create_study, new_study_name, open_storage, redact, storage_spec, sweep_job,
                             train_best_job, trial_rows)
+from digitlab.sweep.space import apply
 from digitlab.jobs import WAITING, Job
 from digitlab.train import OPTIMIZERS, TrainConfig
-from digitlab.ui import explore_link, presentation
+from digitlab.ui import explore_link, fair_use, presentation
 from digitlab.ui.resources import session_alive
 
 JOB_KEY, STUDY_KEY = "explore_job", "explore_study"
@@ -49,7 +50,8 @@ def page() -> None:
         except SweepError as exc:  # the storage is down or refuses the login: say so, start nothing
             st.error(f"Cannot start this sweep: {exc}")
         else:
-            st.session_state[JOB_KEY] = sweep_job(config, owner_alive=session_alive()).start()
+            st.session_state[JOB_KEY] = sweep_job(config, owner_alive=session_alive(),
+                                                  seconds=fair_use.current().seconds).start()
             st.session_state[STUDY_KEY] = config.study
             running = True
     study = pick_study()
@@ -68,11 +70,18 @@ def _vary(label: str, key: str) -> bool:
     return st.checkbox(f"vary {label}", key=f"explore_vary_{key}")  # value: explore_link.prepare()
 
 
+def largest_network(config: SweepConfig) -> tuple[int, ...]:
+    """The hidden layers of the biggest network the search can try (its top width and depth)."""
+    top = {name: getattr(config.space, name)[1] for name in ("width", "depth") if getattr(config.space, name)}
+    return apply(config.base, top).hidden
+
+
 def sweep_form(running: bool) -> SweepConfig | None:
     """The search space and budget; returns a valid SweepConfig when Start was pressed."""
     if st.session_state.pop("explore_renew_name", False) or not st.session_state.get("explore_name"):
         st.session_state["explore_name"] = new_study_name()  # a fresh study for every new sweep
     explore_link.prepare()  # every keyed control's value: from a link, this session, or the defaults
+    budget = fair_use.current()
     with st.form("explore_form", border=True):
         st.markdown("**Search space**: ticked knobs vary over their range; the others keep the base value")
         a, b, c, d = st.columns(4, gap="medium")
@@ -110,8 +119,12 @@ def sweep_form(running: bool) -> SweepConfig | None:
                                   help="tpe learns from earlier trials; random and grid do not")
             pruner = i.selectbox("Pruner", PRUNERS, key="explore_pruner",
                                  help="median: stop a trial worse than the median at the same epoch")
-            jobs = j.number_input("Worker processes", 1, 16, min(2, os.cpu_count() or 1), key="explore_jobs",
-                                  help=f"one torch thread each; this machine has {os.cpu_count()} cores")
+            workers = budget.workers
+            if st.session_state.get("explore_jobs", 0) > workers:  # e.g. set while the teacher key was typed
+                st.session_state["explore_jobs"] = workers
+            jobs = j.number_input("Worker processes", 1, workers, min(2, workers), key="explore_jobs",
+                                  help=f"one torch thread each; this machine has {os.cpu_count()} cores, and this "
+                                       f"server allows up to {workers} per sweep")
         name = st.text_input("Study name (an existing name continues that study)", key="explore_name")
         start_col, link_col = st.columns([1, 5], vertical_alignment="center")
         submitted = start_col.form_submit_button("Start sweep", type="primary", disabled=running)
@@ -119,6 +132,8 @@ def sweep_form(running: bool) -> SweepConfig | None:
         link_col.form_submit_button("Update link", help="Put the settings above into the page's address and the "
                                     "'Copy link to this setup' link, without starting a sweep")
     explore_link.publish()
+    if not presentation.active():
+        fair_use.caption()
     if not submitted:
         return None
     try:
@@ -129,6 +144,9 @@ def sweep_form(running: bool) -> SweepConfig | None:
         config = SweepConfig(space=space, base=TrainConfig(epochs=int(epochs)), trials=int(trials),
                            timeout=float(timeout) or None, sampler=sampler, pruner=pruner, jobs=int(jobs),
                            study=name.strip(), storage=None)  # the server's storage: never a browser's choice
+        too_big = budget.size_problem(largest_network(config))
+        if too_big:
+            raise SweepError(f"the widest network this search can try is too big: {too_big}")
         st.session_state["explore_renew_name"] = True
         return config
     except ValueError as exc:
@@ -199,15 +217,14 @@ def progress_line(job: Job) -> None:
         st.error(f"The sweep failed: {job.error}")
         return
     if job.state == WAITING:
-        ahead = job.waiting_behind or 0
-        st.info("Waiting for a free training slot (a sweep takes one like a Train-page run)"
-                + (f": {ahead} waiting ahead of it." if ahead else "."), icon=":material/hourglass_top:")
+        st.info("A sweep takes a slot like a Train-page run. " + fair_use.waiting(job), icon=":material/hourglass_top:")
     elif p is None:
         st.progress(0.0, text="starting worker processes …")
     else:
         share = p.finished / p.total if p.total else 0.0
         words = f"{p.finished}{f' of {p.total}' if p.total else ''} trials · {p.pruned} pruned · {p.seconds:.0f} s"
-        st.progress(min(share, 1.0), text=("stopped · " if p.stopped else "") + words)
+        stopped = f"stopped ({job.stop_reason}) · " if job.stop_reason else "stopped · "
+        st.progress(min(share, 1.0), text=(stopped if p.stopped else "") + words)
     if not job.done:
         st.button("Stop", key="explore_stop", on_click=job.stop,
                   help="Running trials end within a batch (recorded as pruned); no new trial starts.")
@@ -238,8 +255,13 @@ def best_panel(study: optuna.Study) -> None:
     col, go_col = st.columns([3, 1], vertical_alignment="bottom")
     name = col.text_input("Save as", value=f"{study.study_name}-best"[:64], key="explore_best_name")
     busy = job is not None and job.kind == "best" and not job.done
-    if go_col.button("Train best & save", type="primary", disabled=busy, key="explore_train_best"):
-        st.session_state[JOB_KEY] = train_best_job(study, name.strip(), owner_alive=session_alive()).start()
+    budget = fair_use.current()
+    too_big = budget.size_problem(config.hidden)
+    if too_big:
+        st.warning(f"Cannot train this one here: {too_big}.")
+    if go_col.button("Train best & save", type="primary", disabled=busy or bool(too_big), key="explore_train_best"):
+        st.session_state[JOB_KEY] = train_best_job(study, name.strip(), owner_alive=session_alive(),
+                                                   seconds=budget.seconds).start()
         busy = True
     if st.session_state.get(JOB_KEY) is not None and st.session_state[JOB_KEY].kind == "best":
         st.fragment(best_status, run_every=0.5 if busy else None)(busy)
@@ -248,7 +270,7 @@ def best_panel(study: optuna.Study) -> None:
 def best_status(was_busy: bool) -> None:
     job: Job = st.session_state[JOB_KEY]
     if not job.done and job.state == WAITING:
-        st.info("Waiting for a free training slot.", icon=":material/hourglass_top:")
+        st.info(fair_use.waiting(job), icon=":material/hourglass_top:")
         return
     if not job.done:
         m = job.latest
@@ -264,5 +286,7 @@ def best_status(was_busy: bool) -> None:
     model_catalogue.clear()  # the Draw page's model list picks it up at once
     r = job.result
     st.success(f"Saved **{r.path.stem}**: test accuracy {r.test_accuracy:.2%}. Pick it on the Draw page.")
+    if job.stop_reason:
+        st.warning(f"Its training stopped early ({job.stop_reason}): it was saved as it stood.")
     if r.warning:
         st.warning(r.warning)

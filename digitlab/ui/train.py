@@ -16,9 +16,9 @@ from dataclasses import fields
 import streamlit as st
 
 from digitlab import plots, share
-from digitlab.jobs import DONE, FAILED, SLOTS, STOPPED, WAITING, Snapshot, TrainingJob
+from digitlab.jobs import DONE, FAILED, STOPPED, WAITING, Snapshot, TrainingJob
 from digitlab.train import PRESETS, ConfigError, TrainConfig
-from digitlab.ui import presentation, share_link, train_results, watch_digit
+from digitlab.ui import fair_use, presentation, share_link, train_results, watch_digit
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
@@ -58,6 +58,8 @@ def page() -> None:
     # A callback, so the rerun it causes already sees the job running (and disables the button).
     st.button("Train", type="primary", disabled=config is None or running, key="train_start", on_click=start_job,
               help="Fix the settings marked in red first." if config is None else None)
+    if not presentation.active():
+        fair_use.caption()
     job = st.session_state.get(TRAIN_JOB_KEY)
     if job is None:
         st.info("Training curves, a progress bar and then a full test-set evaluation will appear here.")
@@ -186,6 +188,9 @@ def _read_values() -> tuple[dict, dict[str, str]]:
     except ConfigError as exc:
         for name, problem in exc.problems.items():
             problems.setdefault(name, problem)
+    too_big = None if "hidden" in problems else fair_use.current().size_problem(values["hidden"])
+    if too_big:
+        problems["hidden"] = too_big
     return values, problems
 
 
@@ -247,7 +252,7 @@ def start_job() -> None:
     config = TrainConfig(**values)
     runs = st.session_state.setdefault(TRAIN_RUNS_KEY, [])
     job = TrainingJob(config, owner_alive=session_alive(), label=f"run {len(runs) + 1}",
-                      probe=watch_digit.probe()).start()
+                      probe=watch_digit.probe(), seconds=fair_use.current().seconds).start()
     st.session_state[TRAIN_JOB_KEY] = job
     runs.append(job)
 
@@ -316,9 +321,7 @@ def diverged(job: TrainingJob, snap: Snapshot) -> None:
 
 def _status(job: TrainingJob, snap: Snapshot) -> None:
     if snap.state == WAITING:
-        ahead = snap.waiting_behind or 0
-        st.info(f"Waiting for a free training slot: {SLOTS.limit} run(s) at a time on this server, "
-                f"{SLOTS.busy} running now" + (f", {ahead} waiting ahead of yours." if ahead else "."), icon=":material/hourglass_top:")
+        st.info(fair_use.waiting(job), icon=":material/hourglass_top:")
     elif snap.state == FAILED:
         st.error(snap.error)
     elif snap.state in (DONE, STOPPED):
