@@ -95,7 +95,8 @@ def test_any_query_gives_a_usable_train_setup_and_safe_notes(query):
 def _same_value(given: str, used: str) -> bool:
     """'1e-3' and '0.001', ' 5' and '5', '128 64' and '128,64': different spellings, same value."""
     try:
-        return math.isclose(float(given), float(used), rel_tol=1e-9)
+        # abs_tol: a slider value within 1e-6 of a step is that step (share._on_grid): '1E-10' is 0.0
+        return math.isclose(float(given), float(used), rel_tol=1e-9, abs_tol=1e-6)
     except ValueError:
         return given.replace(" ", ",").strip(",") == used or given.lower() in ("true", "yes", "on") and used == "1" \
             or given.lower() in ("false", "no", "off") and used == "0"
