@@ -3,14 +3,20 @@ and whether they typed the teacher key. The rules themselves are in digitlab/own
 
 Only once the operator has set $DIGITLAB_TEACHER_KEY: then app.py's call to sidebar() mounts a
 hidden component that reads the browser's id from its local storage (making a random one the first
-time: 16 bytes from crypto.getRandomValues) and reports it, and shows two small fields in the
-sidebar: "Your name" and "Teacher key". With no key set nothing is mounted or shown, and every
+time: 16 bytes from crypto.getRandomValues), copies it (and the name) into a cookie, and reports it
+if the server does not know it yet, and shows two small fields in the sidebar: "Your name" and
+"Teacher key". The cookie comes with the next session's connection (st.context.cookies), so a
+returning browser is known from a page's first run. A report is a rerun, and one that arrives while
+a freshly opened page's first run is still going can land the browser on the main page instead
+(seen in Chromium with Streamlit 1.67), so the component waits for the page to be idle first. With no key set nothing is mounted or shown, and every
 session manages everything (ownership.actor_for), as before owners existed.
 
 The id is not a password: whoever copies it from a browser's local storage acts as its owner. It is
 never shown on a page, and what is stored with drawings and models is a hash of it.
 """
 from __future__ import annotations
+
+from urllib.parse import unquote
 
 import streamlit as st
 
@@ -28,6 +34,18 @@ WRONG_KEY = "identity_teacher_wrong"
 _JS = """
 const ID = 'digitlab.browser_id', NAME = 'digitlab.name';
 const VALID = /^[A-Za-z0-9_-]{22,64}$/;
+const YEAR = 365 * 24 * 3600;
+
+function remember(id, name) {  // for the next session's first run: st.context.cookies
+  document.cookie = `__ID_COOKIE__=${id}; path=/; max-age=${YEAR}; SameSite=Strict`;
+  document.cookie = `__NAME_COOKIE__=${encodeURIComponent(name)}; path=/; max-age=${YEAR}; SameSite=Strict`;
+}
+
+function whenIdle(then, waited = 0) {  // after the page's script run (a report is a rerun)
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (waited >= 10000 || !app || app.dataset.testScriptState === 'notRunning') then();
+  else setTimeout(() => whenIdle(then, waited + 50), 50);
+}
 
 function storage() {  // local storage may be switched off or refuse (private windows): then this page's life
   try { return window.localStorage; } catch (e) { return null; }
@@ -56,12 +74,18 @@ export default function ({ data, setStateValue }) {
   } else {
     try { name = (ls && ls.getItem(NAME)) || ''; } catch (e) { name = ''; }
   }
+  remember(id, name);
   const known = data.known || {};
-  if (known.id !== id || known.name !== name) setStateValue('browser', {id, name});
+  if (known.id !== id || known.name !== name) {
+    const report = {id, name};
+    whenIdle(() => setStateValue('browser', report));
+  }
 }
 """
 
-_browser = st.components.v2.component("digitlab.identity", html="", js=_JS)
+ID_COOKIE, NAME_COOKIE = "digitlab_browser_id", "digitlab_name"
+_browser = st.components.v2.component(
+    "digitlab.identity", html="", js=_JS.replace("__ID_COOKIE__", ID_COOKIE).replace("__NAME_COOKIE__", NAME_COOKIE))
 
 
 def sidebar() -> None:
@@ -82,11 +106,22 @@ def _identify() -> None:
     reported = (st.session_state.get(COMPONENT_KEY) or {}).get("browser")
     if isinstance(reported, dict):
         _take(reported)
+    elif ID_KEY not in st.session_state:  # a new session: the cookie the browser's last visit set
+        cookies = _cookies()
+        if ownership.owner_of(cookies.get(ID_COOKIE)) is not None:
+            _take({"id": cookies.get(ID_COOKIE), "name": unquote(cookies.get(NAME_COOKIE) or "")})
     loaded = st.session_state.get(NAME_LOADED_KEY, False)
     known = {"id": st.session_state.get(ID_KEY), "name": st.session_state.get(NAME_KEY) or ""}
     _browser(key=COMPONENT_KEY, data={"known": known if loaded else None,
                                       "name": known["name"] if loaded else None},
              on_browser_change=_noop, height=0)
+
+
+def _cookies() -> dict:
+    try:
+        return dict(st.context.cookies)
+    except Exception:  # noqa: BLE001 - no cookies outside a browser (AppTest): the component reports instead
+        return {}
 
 
 def _take(reported: dict) -> None:
