@@ -146,8 +146,10 @@ def test_the_draw_page_s_last_drawing_is_watched_through_the_one_preprocessing(m
 def test_with_no_drawing_the_page_says_how_to_watch_one_and_trains_as_before(models_tmp):
     at = AppTest.from_function(train_page, default_timeout=JOB_WAIT_S).run()
     assert not at.exception and not at.error
-    assert at.radio(key="watch_source").value == "A drawing made here"  # nothing on the Draw page yet
+    assert at.radio(key="watch_source").value == "My last drawing on the Draw page"  # none yet: a note says so
     assert any("Draw a digit on the Draw page or here to watch it being learned" in i.value for i in at.info)
+    at.radio(key="watch_source").set_value("A drawing made here").run()  # its canvas, still blank
+    assert not at.exception and any("Draw a digit on the Draw page or here" in i.value for i in at.info)
     at.number_input(key="train_epochs").set_value(2)
     at.text_input(key="train_hidden").set_value("16")
     at.button(key="train_start").click().run()

@@ -63,16 +63,17 @@ def chooser() -> None:
         st.markdown("**Watch it learn your digit**")
         pick, canvas_col, seen_col = st.columns([1.3, 1, 1], gap="medium")
         with pick:
-            if SOURCE_KEY not in st.session_state:
-                st.session_state[SOURCE_KEY] = FROM_DRAW_PAGE if from_draw_page is not None else DRAW_HERE
+            # The Draw page's drawing unless a person asks for a canvas here: a second canvas costs
+            # every visit a component to load, and with nothing drawn yet the note says what to do.
             source = st.radio("Drawing to watch", [FROM_DRAW_PAGE, DRAW_HERE], key=SOURCE_KEY)
             st.caption("While it trains, see after every epoch how sure the network is of each digit for this "
                        "drawing. The drawing is fixed when you press Train.")
         with canvas_col:
             if source == DRAW_HERE:
                 cleared = st.session_state.get(CLEARED_HERE_KEY, 0)
-                canvas = st_canvas(stroke_width=14, stroke_color="#000000", background_color="#FFFFFF",
-                                   width=180, height=180, drawing_mode="freedraw", update_streamlit=True,
+                # The Draw page's brush-to-box ratio. Not smaller: the canvas's hover toolbar covers its top ~35 px.
+                canvas = st_canvas(stroke_width=16, stroke_color="#000000", background_color="#FFFFFF",
+                                   width=220, height=220, drawing_mode="freedraw", update_streamlit=True,
                                    return_image_data=True, key=f"{CANVAS_HERE_KEY}_{cleared}")
                 st.button("Clear", icon=":material/ink_eraser:", key="watch_clear", on_click=_clear_here)
                 chosen = _input(canvas.image_data)

@@ -39,7 +39,9 @@ def test_a_drawing_from_the_draw_page_is_seen_learned_epoch_by_epoch(page, app_u
 
     expect(page.get_by_text("Finished: 10 of 10 epochs")).to_be_visible(timeout=RUN)
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(timeout=STEP)
-    expect(page.locator(".st-key-watch_progress").get_by_text("the watched drawing (8×8)")).to_be_visible()
+    watched = page.locator(".st-key-watch_progress").get_by_text("the watched drawing (8×8)")
+    expect(watched).to_have_count(1, timeout=STEP)  # the fragment's copy gone once the page has rerun
+    expect(watched).to_be_visible()
     page.wait_for_function(f"() => ({EPOCHS_DRAWN_JS})() === 10", timeout=STEP)
     states = page.evaluate("window.watchStates")
     assert states == sorted(set(states)) and states[-1] == 10, states  # growing, never going back
