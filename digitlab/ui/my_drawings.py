@@ -72,7 +72,8 @@ def score_panel(kept: list[drawings.Drawing]) -> None:
     result = evaluate(loaded.model, x, y)
     left, right = st.columns([1, 2], gap="large")
     with left:
-        st.metric(f"Accuracy of “{loaded.name}” on your drawings", f"{result.accuracy:.0%}",
+        st.metric(f"Accuracy of “{loaded.name}” on " + ("these drawings" if ownership.rules_apply() else "your drawings"),
+                  f"{result.accuracy:.0%}",
                   help="The model picked on the Draw page, scored on every drawing kept here.")
         st.caption(f"{len(kept)} drawings · " + " · ".join(f"{d}: {n}" for d, n in enumerate(np.bincount(y, minlength=10)) if n))
         if len(result.wrong_index):
