@@ -83,6 +83,8 @@ def _setting(environ, name: str, default, kind):
 
 def duration(seconds: float) -> str:
     """'45 s', '5 min', '2 min 30 s', '1 h 5 min'."""
+    if seconds < 9.5:
+        return f"{seconds:.2g} s"
     s = round(seconds)
     if s < 60:
         return f"{s} s"

@@ -54,7 +54,7 @@ def test_a_run_at_its_time_budget_stops_keeps_its_model_and_says_why():
     assert job.join(60)
     snap = job.snapshot()
     assert snap.state == STOPPED and 0 < snap.epoch < MAX_EPOCHS
-    assert job.stop_reason == "reached this server's time budget of 2 s per job"
+    assert job.stop_reason == "reached this server's time budget of 1.5 s per job"
     # A stop lands before the next batch (a few ms here); the watch looks 4 times a second.
     assert 1.5 <= snap.elapsed < 1.5 + 2.0
     assert job.model is not None and snap.evaluation is not None  # kept, and evaluated like a Stop press
@@ -143,3 +143,14 @@ def test_a_job_without_a_budget_runs_on_and_its_waiters_cannot_be_told_a_time():
     assert hog.state == RUNNING and hog.time_left() is None and waiter.longest_wait is None
     hog.stop()
     assert waiter.join(10) and waiter.state == DONE
+
+
+def test_a_sweep_stopped_by_its_budget_is_stopped_not_failed_even_before_its_first_trial(tmp_path):
+    from digitlab.sweep import SweepConfig, sweep_job
+
+    config = SweepConfig(trials=1000, base=TrainConfig(epochs=500), study="budgeted",
+                         storage=f"sqlite:///{tmp_path / 'sweeps.sqlite'}")
+    job = sweep_job(config, slots=Slots(1), seconds=0.5).start()  # the child process is still importing torch
+    assert job.join(120)
+    assert job.state == STOPPED and job.error is None, job.error
+    assert job.stop_reason == "reached this server's time budget of 0.5 s per job"

@@ -64,7 +64,7 @@ def run_in_child(config, stop: threading.Event) -> Iterator[Progress]:
         errors = proc.stderr.read()
         code = proc.wait()
         ended.set()
-    if code != 0:
+    if code != 0 and not stop.is_set():  # stopped before its signal handler was set: not a failure
         lines = [line for line in errors.strip().splitlines() if line.strip()]
         raise SweepError(lines[-1].removeprefix("error: ") if lines else f"the sweep process exited with code {code}")
 

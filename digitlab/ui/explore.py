@@ -218,6 +218,8 @@ def progress_line(job: Job) -> None:
         return
     if job.state == WAITING:
         st.info("A sweep takes a slot like a Train-page run. " + fair_use.waiting(job), icon=":material/hourglass_top:")
+    elif p is None and job.done:
+        st.info(f"Stopped ({job.stop_reason or 'early'}) before its first trial finished.")
     elif p is None:
         st.progress(0.0, text="starting worker processes …")
     else:
