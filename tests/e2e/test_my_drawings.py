@@ -15,5 +15,5 @@ def test_keep_a_corrected_drawing_and_find_it_in_my_drawings(page, app_url):
 
     page.goto(app_url + "/my-drawings")
     expect(page.get_by_text("Your drawings", exact=True)).to_be_visible(timeout=30_000)
-    expect(page.get_by_test_id("stCheckbox").get_by_text("7 (read 1)")).to_be_visible()
+    expect(page.get_by_test_id("stCheckbox").get_by_text("7 (read 1)")).to_be_visible(timeout=30_000)  # a control first drawn on a busy core shows a placeholder for a while
     expect(page.locator("[data-testid=stException]")).to_have_count(0)
