@@ -197,9 +197,10 @@ def set_shared(ids, shared: bool, path: Path | None = None, *, actor: Actor = OP
         return conn.execute(update(drawings_table).where(*where).values(shared=bool(shared))).rowcount
 
 
-def as_arrays(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """All kept drawings as model inputs (N, 64) float32 and labels (N,), for training or scoring."""
-    return to_arrays(list_drawings(path=path))
+def as_arrays(path: Path | None = None, *, actor: Actor = OPERATOR) -> tuple[np.ndarray, np.ndarray]:
+    """The kept drawings `actor` sees (all of them for the command line) as model inputs (N, 64)
+    float32 and labels (N,), for training or scoring."""
+    return to_arrays(list_drawings(path=path, actor=actor))
 
 
 def to_arrays(kept: list[Drawing]) -> tuple[np.ndarray, np.ndarray]:

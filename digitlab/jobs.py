@@ -316,11 +316,12 @@ class TrainingJob(Job):
 
     def __init__(self, config: TrainConfig, *, slots: Slots | None = None,
                  owner_alive: Callable[[], bool] | None = None, grace: float = 10.0, label: str = "",
-                 probe: np.ndarray | None = None, seconds: float | None = None):
+                 probe: np.ndarray | None = None, seconds: float | None = None, actor=None):
         super().__init__(self._train, kind="train", label=label, slots=slots, owner_alive=owner_alive, grace=grace,
                          seconds=seconds)
         self.label = label or f"job {self.id}"
         self.config = config
+        self.actor = actor  # whose drawings a drawings_weight mixes in (ownership.Actor; None: all)
         self.probe = None if probe is None else np.array(probe, dtype=np.float32).reshape(-1).copy()
         if self.probe is not None and (self.probe.shape != (N_FEATURES,) or self.probe.min() < 0 or self.probe.max() > 16):
             raise ValueError(f"a probe is {N_FEATURES} values of 0-16 (an 8x8 input), got {self.probe.shape[0]} values "
@@ -374,7 +375,7 @@ class TrainingJob(Job):
             seen.clear()
             self._owner_gone()  # sets the stop event when the owner has gone
 
-        trained = service.train(self.config, stop=self.stop_event, on_epoch=keep,
+        trained = service.train(self.config, stop=self.stop_event, on_epoch=keep, actor=self.actor,
                                 look=look if self.probe is not None else None)
         # Into the run history (Explore page, `python -m digitlab runs`); a failed write costs the run nothing.
         saved = service.save_and_record(trained, None, source="ui")

@@ -48,15 +48,16 @@ class Trained:
 
 
 def train(config: TrainConfig, *, stop=None, on_epoch: Callable[[EpochMetrics], None] | None = None,
-          test: bool = True, look: Callable[[MLP], None] | None = None) -> Trained:
+          test: bool = True, look: Callable[[MLP], None] | None = None, actor=None) -> Trained:
     """prepare -> fit -> evaluate. `stop` (anything with is_set(), e.g. a threading.Event) ends
     training before the next batch and keeps the model as it stands; on_epoch(metrics) sees every
     epoch as it ends. test=False skips the test set (a sweep scores on validation only).
 
     look(model), if given, runs after every epoch just before on_epoch, in the training thread: the
     one moment the model stands still between epochs, to read it as that epoch left it (a forward
-    pass, a copy of some weights). It must leave the model as it found it (weights and mode)."""
-    model, splits = prepare(config, stop)
+    pass, a copy of some weights). It must leave the model as it found it (weights and mode).
+    `actor` (ownership.Actor): whose kept drawings a drawings_weight mixes in (None: all of them)."""
+    model, splits = prepare(config, stop, actor)
     history: list[EpochMetrics] = []
     for metrics in fit(model, splits, config, stop=stop):
         history.append(metrics)

@@ -156,26 +156,30 @@ def new_model(config: TrainConfig, x_train: np.ndarray) -> MLP:
     return model
 
 
-def prepare(config: TrainConfig, stop=None) -> tuple[MLP, Splits]:
+def prepare(config: TrainConfig, stop=None, actor=None) -> tuple[MLP, Splits]:
     """The model to train and the data to train it on, as the config says: a fresh model or a
     copy of a saved one (fine-tuning), on the dataset's training split plus, if asked, My drawings
-    and synthetic digits (whose rendering `stop` can interrupt: synth.Interrupted)."""
+    and synthetic digits (whose rendering `stop` can interrupt: synth.Interrupted). `actor`
+    (ownership.Actor) is whose drawings those are: a student trains on their own and the class
+    pool, never another student's private ones; None (the command line) on all of them."""
     splits = load_splits(config.val_fraction)
     if config.drawings_weight:
-        splits = _with_my_drawings(splits, config.drawings_weight)
+        splits = _with_my_drawings(splits, config.drawings_weight, actor)
     if config.font_renders or config.stroke_renders:
         splits = _with_synthetic(splits, config, stop)
     model = _start_from(config) if config.init_from else new_model(config, splits.x_train)
     return model, splits
 
 
-def _with_my_drawings(splits: Splits, weight: int) -> Splits:
-    """Training split + every kept drawing `weight` times (validation and test stay the dataset's)."""
+def _with_my_drawings(splits: Splits, weight: int, actor=None) -> Splits:
+    """Training split + every drawing `actor` sees, `weight` times (validation and test stay the dataset's)."""
     from digitlab.drawings import as_arrays
+    from digitlab.ownership import OPERATOR
 
-    x, y = as_arrays()
+    x, y = as_arrays(actor=actor or OPERATOR)
     if len(x) == 0:
-        raise ValueError("drawings_weight is set but no drawings are kept yet: keep some on the Draw page first")
+        raise ValueError("drawings_weight is set but no drawings you can see are kept yet: keep some on the "
+                         "Draw page first")
     return replace(splits, x_train=np.concatenate([splits.x_train, np.repeat(x, weight, axis=0)]),
                    y_train=np.concatenate([splits.y_train, np.repeat(y, weight)]))
 

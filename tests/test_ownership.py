@@ -139,6 +139,29 @@ def test_drawings_a_student_sees_deletes_and_shares_only_their_own(class_key, db
     assert drawings.delete([a], actor=teacher) == 1 and drawings.list_drawings(actor=OPERATOR) == []
 
 
+def test_training_on_kept_drawings_uses_ones_own_and_the_class_pool_never_anothers_private(class_key, db):
+    from digitlab.jobs import Slots, TrainingJob
+
+    ann, ben = students()
+    drawings.add(1, GRID, actor=ann)  # private
+    shared = drawings.add(7, GRID, actor=ann)
+    drawings.set_shared([shared], True, actor=ann)
+    mine = drawings.add(4, GRID, actor=ben)
+    config = TrainConfig(drawings_weight=3, epochs=1)
+    base = len(prepare(TrainConfig(epochs=1))[1].y_train)
+    _, as_ben = prepare(config, actor=ben)
+    assert sorted(as_ben.y_train[base:].tolist()) == [4, 4, 4, 7, 7, 7], "his own and the pool, not Ann's private 1"
+    _, as_operator = prepare(config)  # the command line: every drawing
+    assert sorted(as_operator.y_train[base:].tolist()) == [1, 1, 1, 4, 4, 4, 7, 7, 7]
+    job = TrainingJob(config, slots=Slots(1), actor=ben).start()  # the Train page's way in
+    assert job.join(120) and job.trained is not None
+    assert sorted(job.trained.splits.y_train[base:].tolist()) == [4, 4, 4, 7, 7, 7]
+    drawings.delete([mine, shared], actor=OPERATOR)
+    drawings.set_shared([shared], False, actor=ann)
+    with pytest.raises(ValueError, match="no drawings you can see"):
+        prepare(config, actor=ben)
+
+
 def test_a_drawing_kept_by_nobody_is_the_classes_and_only_a_manager_deletes_it(class_key, db):
     ann, _ = students()
     nobody = drawings.add(3, GRID, actor=ownership.actor_for(None))

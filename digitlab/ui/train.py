@@ -18,7 +18,7 @@ import streamlit as st
 from digitlab import plots, share
 from digitlab.jobs import DONE, FAILED, STOPPED, WAITING, Snapshot, TrainingJob
 from digitlab.train import PRESETS, ConfigError, TrainConfig
-from digitlab.ui import fair_use, presentation, share_link, train_results, watch_digit
+from digitlab.ui import fair_use, identity, presentation, share_link, train_results, watch_digit
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
@@ -252,7 +252,7 @@ def start_job() -> None:
     config = TrainConfig(**values)
     runs = st.session_state.setdefault(TRAIN_RUNS_KEY, [])
     job = TrainingJob(config, owner_alive=session_alive(), label=f"run {len(runs) + 1}",
-                      probe=watch_digit.probe(), seconds=fair_use.current().seconds).start()
+                      probe=watch_digit.probe(), seconds=fair_use.current().seconds, actor=identity.actor()).start()
     st.session_state[TRAIN_JOB_KEY] = job
     runs.append(job)
 
