@@ -444,3 +444,15 @@ def test_the_train_page_offers_no_replace_tick_for_another_owners_model(class_ke
     ben_saves.text_input(key="train_name_1").set_value("bens").run()
     ben_saves.button(key="train_save_1").click().run()
     assert load_model("bens").owner == ben.owner, "a model saved from the page is its saver's"
+
+
+def test_a_model_from_explores_train_best_is_the_savers(class_key, models_tmp, tmp_path):
+    from digitlab.jobs import DONE, Slots
+    from digitlab.sweep import SweepConfig, load_study, run_sweep, train_best_job
+
+    config = SweepConfig(trials=1, base=TrainConfig(epochs=1), study="owned", storage=f"sqlite:///{tmp_path / 's.db'}")
+    list(run_sweep(config))
+    ann, _ = students()
+    job = train_best_job(load_study("owned", config.storage), "anns-best", actor=ann, slots=Slots(1)).start()
+    assert job.join(120) and job.state == DONE, job.error
+    assert owner_of_file(models_tmp / "anns-best.safetensors")[1] == ann.owner

@@ -2,6 +2,7 @@
 command, one click): the training service's train + save_and_record, with the sweep noted."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -10,6 +11,7 @@ import optuna
 
 from digitlab import service
 from digitlab.jobs import Job
+from digitlab.store import acting_as
 from digitlab.sweep.results import best_config
 from digitlab.train import EpochMetrics, TrainConfig
 
@@ -36,8 +38,12 @@ def train_best(study: optuna.Study, name: str, *, overwrite: bool = False, stop=
                      saved.warning and f"model saved, but {saved.warning}")
 
 
-def train_best_job(study: optuna.Study, name: str, *, source: str = "ui", **job_options):
+def train_best_job(study: optuna.Study, name: str, *, source: str = "ui", actor=None, **job_options):
     """train_best as a background Job (a slot, a stop, the owner check): job.latest is the newest
-    EpochMetrics, job.result the BestModel."""
-    return Job(lambda job: train_best(study, name, stop=job.stop_event, on_epoch=job.report, source=source),
-               kind="best", label=f"train best of {study.study_name}", **job_options)
+    EpochMetrics, job.result the BestModel. The model is saved as `actor`'s (ownership.Actor; None:
+    nobody's, as from the command line)."""
+    def work(job: Job):
+        with acting_as(actor) if actor is not None else nullcontext():  # a context var: set in this thread
+            return train_best(study, name, stop=job.stop_event, on_epoch=job.report, source=source)
+
+    return Job(work, kind="best", label=f"train best of {study.study_name}", **job_options)

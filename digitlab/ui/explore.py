@@ -22,7 +22,7 @@ from digitlab.sweep import (PRUNERS, SAMPLERS, Progress, SearchSpace, SweepConfi
 from digitlab.sweep.space import apply
 from digitlab.jobs import WAITING, Job
 from digitlab.train import OPTIMIZERS, TrainConfig
-from digitlab.ui import explore_link, fair_use, presentation
+from digitlab.ui import explore_link, fair_use, identity, presentation
 from digitlab.ui.resources import session_alive
 
 JOB_KEY, STUDY_KEY = "explore_job", "explore_study"
@@ -263,7 +263,7 @@ def best_panel(study: optuna.Study) -> None:
         st.warning(f"Cannot train this one here: {too_big}.")
     if go_col.button("Train best & save", type="primary", disabled=busy or bool(too_big), key="explore_train_best"):
         st.session_state[JOB_KEY] = train_best_job(study, name.strip(), owner_alive=session_alive(),
-                                                   seconds=budget.seconds).start()
+                                                   seconds=budget.seconds, actor=identity.actor()).start()
         busy = True
     if st.session_state.get(JOB_KEY) is not None and st.session_state[JOB_KEY].kind == "best":
         st.fragment(best_status, run_every=0.5 if busy else None)(busy)
