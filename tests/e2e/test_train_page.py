@@ -30,13 +30,15 @@ def watch_curves(page):
 
 
 def start_training(page, epochs, watch=True):
-    """Type the epochs, press Train, wait for Stop; then (unless this session's run is still
-    waiting for the slot, which shows no curves yet) watch the curves."""
+    """Type the epochs, press Train, wait for Stop (or for the end: a short run on a fast machine
+    can finish before a poll shows Stop); then (unless this session's run is still waiting for the
+    slot, which shows no curves yet) watch the curves."""
     box = page.get_by_role("spinbutton", name="Epochs")
     box.fill(str(epochs))
     box.press("Enter")  # and click at once: the run must use the value just typed
     page.get_by_role("button", name="Train", exact=True).click()
-    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_visible(timeout=STEP)
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    expect(stop.or_(page.get_by_text(f"Finished: {epochs} of {epochs} epochs"))).to_be_visible(timeout=STEP)
     if watch:
         watch_curves(page)
 
