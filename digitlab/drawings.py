@@ -3,7 +3,7 @@
 One row per drawing: its 8x8 model input, the canvas strokes (the canvas's json_data), the label
 the person confirmed, what the model predicted and which model, and when. The database is
 $DIGITLAB_DATABASE_URL (a PostgreSQL server that several app servers share), else the SQLite file
-drawings.sqlite in the data folder ($DIGITLAB_DATA_DIR, default data/, git-ignored). CSV export and
+drawings.sqlite in the data folder ($DIGITLAB_DATA_DIR, default ~/.local/share/digitlab/data). CSV export and
 import move drawings between machines; a bad CSV line is reported and the rest still import.
 
 Each drawing has an owner (digitlab/ownership.py: a hash of the browser id that kept it, or NULL:

@@ -2,7 +2,7 @@
 
 Where it lives is digitlab.database's choice: $DIGITLAB_DATABASE_URL (e.g. a PostgreSQL server shared
 by several app servers and machines), else runs.sqlite in the data folder ($DIGITLAB_DATA_DIR, else
-data/ at the project root, git-ignored). Several writers at once (CLI runs, app sessions, sweep
+~/.local/share/digitlab/data). Several writers at once (CLI runs, app sessions, sweep
 workers, other machines) are expected: SQLite files use WAL and a busy timeout, a server its own
 locking. Each row stores JSON; a row that no longer parses is reported as broken and never stops
 the others from listing (like store.list_models).

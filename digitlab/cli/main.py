@@ -12,7 +12,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 EPILOG = """examples:
   python -m digitlab train --out mine                     # the seed setup: 128-64 MLP, Adam, 10 epochs
-  python -m digitlab train --preset default --out default --force   # rebuild the shipped model
+  DIGITLAB_MODELS_DIR=models python -m digitlab train --preset default --out default --force   # rebuild the shipped model
   python -m digitlab train --hidden 256,128 --epochs 40 --augment 0.5 --out wide
   python -m digitlab evaluate --model mine
   python -m digitlab predict drawing.png more_drawings/ --json

@@ -8,8 +8,8 @@ import sys
 
 def add_commands(sub) -> None:
     runs = sub.add_parser("runs", help="list recorded training runs (CLI, app and sweeps)",
-                          description="List the run history ($DIGITLAB_DATABASE_URL, else runs.sqlite in data/ or "
-                                      "$DIGITLAB_DATA_DIR), newest first.")
+                          description="List the run history ($DIGITLAB_DATABASE_URL, else runs.sqlite in the data folder, "
+                                      "$DIGITLAB_DATA_DIR or ~/.local/share/digitlab/data), newest first.")
     runs.add_argument("--limit", type=_count, default=20, help="show at most this many (default 20, 0 for all)")
     runs.add_argument("--source", choices=("cli", "ui", "sweep"), help="only runs from here")
     runs.add_argument("--json", action="store_true", help="one JSON object per line (config, metrics, history)")

@@ -33,7 +33,7 @@ def add_commands(sub) -> None:
     sweep.add_argument("--study", default=None, help="study name; an existing study is continued (default: a new sweep-DATE-TIME)")
     sweep.add_argument("--storage", default=None, metavar="URL",
                        help="sqlite:///FILE, postgresql://..., mysql://..., journal:FILE "
-                            "(default: $DIGITLAB_DATABASE_URL, else data/sweeps.sqlite)")
+                            "(default: $DIGITLAB_DATABASE_URL, else sweeps.sqlite in the data folder)")
     sweep.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="how trials are chosen (default tpe)")
     sweep.add_argument("--pruner", choices=PRUNERS, default="median", help="stop poor trials early (default median)")
     sweep.add_argument("--grid-points", type=int, default=3, help="values per range for --sampler grid (default 3)")

@@ -38,7 +38,7 @@ class SweepConfig:
     grid_points: int = 3  # values per varied range for the grid sampler
     seed: int = 0  # sampler seed
     study: str = field(default_factory=new_study_name)
-    storage: str | None = None  # None: data/sweeps.sqlite
+    storage: str | None = None  # None: the server's (DIGITLAB_DATABASE_URL, else sweeps.sqlite in the data folder)
 
     def __post_init__(self):
         problems = self.problems()

@@ -2,7 +2,7 @@
 configuration: never a browser's input).
 
 None means the app's database: $DIGITLAB_DATABASE_URL if set (e.g. one PostgreSQL server for the run
-history, My drawings and every sweep), else data/sweeps.sqlite. Any Optuna RDB URL (sqlite:///,
+history, My drawings and every sweep), else sweeps.sqlite in the data folder. Any Optuna RDB URL (sqlite:///,
 postgresql://, mysql://) lets many workers on many machines share a study; 'journal:PATH' (or a
 .log file) is Optuna's journal file storage, which needs no database server and takes concurrent
 writers through file locks. Workers that open a fresh database at the same moment race to create
