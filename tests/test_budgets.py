@@ -12,13 +12,7 @@ from digitlab.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Job, Slots, T
 from digitlab.model import MLP, ModelConfig
 from digitlab.synth import Interrupted, training_set
 from digitlab.train import MAX_EPOCHS, MAX_RENDERS, TrainConfig
-
-
-def wait_until(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+from tests.support.waiting import wait_until
 
 
 def test_the_operator_sets_the_budget_in_the_environment_and_zero_means_no_limit():

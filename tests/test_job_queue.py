@@ -10,15 +10,9 @@ from streamlit.testing.v1 import AppTest
 from digitlab import jobs
 from digitlab.jobs import DONE, RUNNING, STOPPED, WAITING, Job, Slots
 from digitlab.ui.keys import TRAIN_JOB_KEY
+from tests.support.waiting import wait_until
 
 SWEEP_JOB_KEY = "explore_job"  # digitlab.ui.explore.JOB_KEY
-
-
-def wait_until(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def train_page():

@@ -10,16 +10,10 @@ from digitlab import service
 from digitlab.evaluate import evaluate
 from digitlab.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Slots, TrainingJob
 from digitlab.train import TrainConfig, fit, prepare
+from tests.support.waiting import wait_until
 
 SMALL = TrainConfig(hidden=(16,), epochs=3, val_fraction=0.2, seed=3)
 LONG = TrainConfig(hidden=(16,), epochs=2000, batch_size=8)  # minutes if never stopped
-
-
-def wait_until(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_a_job_trains_exactly_like_fit_and_evaluates_on_the_test_set():
