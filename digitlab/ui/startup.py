@@ -40,6 +40,7 @@ def start_server_process() -> bool:
     serve_plotly_js()
     # In a job, so it takes a training slot: a person who clicks Train this early waits for it
     # (a second or so) instead of sharing the CPU and the global torch seed with it.
-    Job(lambda job: service.warm_up(), kind="warm-up", label="warming up the training path").start()
+    # Its budget lets the queue promise a wait even behind it (one epoch: seconds even on a slow machine).
+    Job(lambda job: service.warm_up(), kind="warm-up", label="warming up the training path", seconds=60).start()
     gc.freeze()  # module objects live for the whole process: no need to walk them at every collection
     return True
