@@ -17,6 +17,7 @@ from digitlab.jobs import Snapshot, TrainingJob
 from digitlab.plots import grid_picture
 from digitlab.plots.watch import set_watch, watch_bars, watch_lines
 from digitlab.preprocess import preprocess
+from digitlab.ui import presentation
 from digitlab.ui.keys import LAST_DRAWING_KEY
 from digitlab.ui.live_chart import live_chart
 
@@ -59,8 +60,12 @@ def chooser() -> None:
     """Which drawing to watch, drawn here or taken from the Draw page, and how the network will
     see it (8x8). A fragment: a stroke on this canvas reruns only this."""
     from_draw_page = draw_page_drawing()
-    with st.container(border=True, key="watch_chooser"):
-        st.markdown("**Watch it learn your digit**")
+    # On a projector the curves come first: the chooser is folded away (opened by a click, no hover).
+    presenting = presentation.active()
+    box = st.expander("Watch it learn your digit") if presenting else st.container(border=True, key="watch_chooser")
+    with box:
+        if not presenting:
+            st.markdown("**Watch it learn your digit**")
         pick, canvas_col, seen_col = st.columns([1.3, 1, 1], gap="medium")
         with pick:
             # The Draw page's drawing unless a person asks for a canvas here: a second canvas costs

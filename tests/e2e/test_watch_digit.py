@@ -29,13 +29,17 @@ def test_a_drawing_from_the_draw_page_is_seen_learned_epoch_by_epoch(page, app_u
     # Every distinct number of epochs the lines have drawn, recorded by the page itself every 10 ms.
     # The recorder also keeps the section in view, as a person watching it does (a live chart out of
     # view waits; pressing Train re-lays the page out and can scroll it away on a 900 px screen).
-    page.evaluate(f"""() => {{ window.watchStates = []; setInterval(() => {{
+    # It scrolls only once Train is pressed: scrolling while Playwright aims at the button made the
+    # click miss on a slow machine.
+    page.evaluate(f"""() => {{ window.watchStates = []; window.keepInView = false; setInterval(() => {{
         const n = ({EPOCHS_DRAWN_JS})(), seen = window.watchStates;
         if (n && seen[seen.length - 1] !== n) seen.push(n);
         const section = document.querySelector('.st-key-watch_progress'), box = section?.getBoundingClientRect();
-        if (box && box.height && (box.top < 0 || box.bottom > window.innerHeight)) section.scrollIntoView({{block: 'center'}});
+        if (window.keepInView && box && box.height && (box.top < 0 || box.bottom > window.innerHeight))
+            section.scrollIntoView({{block: 'center'}});
         }}, 10); }}""")
     page.get_by_role("button", name="Train", exact=True).click()  # the seed preset: 10 epochs
+    page.evaluate("() => { window.keepInView = true; }")
 
     expect(page.get_by_text("Finished: 10 of 10 epochs")).to_be_visible(timeout=RUN)
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(timeout=STEP)
