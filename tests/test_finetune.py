@@ -62,7 +62,7 @@ def test_fine_tuning_copies_weights_and_keeps_the_shipped_model_untouched(privat
 
 
 def test_fine_tuning_needs_matching_layers_and_drawings(private):
-    with pytest.raises(ValueError, match="no drawings are kept"):
+    with pytest.raises(ValueError, match="no drawings you can see are kept"):
         prepare(TrainConfig(drawings_weight=3))
     shipped = load_model(PROJECT_MODELS / "default.safetensors")
     save_model(shipped.model, "copy", {"train": {}})

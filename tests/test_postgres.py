@@ -129,7 +129,7 @@ def test_writers_in_several_processes_lose_nothing(fresh_db, tmp_path):
             versions = dict(conn.execute(text("SELECT store, version FROM digitlab_schema")).all())
     finally:
         eng.dispose()
-    assert versions == {"runs": 1, "drawings": 1}
+    assert versions == {"runs": 1, "drawings": 2}  # drawings 2: owner, owner_name, shared
 
 
 def test_cli_and_pages_say_clearly_when_the_database_refuses(server, tmp_path, monkeypatch):
