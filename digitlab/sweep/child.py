@@ -50,8 +50,12 @@ def run_in_child(config, stop: threading.Event) -> Iterator[Progress]:
     def forward_stop() -> None:
         while not ended.is_set():
             if stop.wait(0.2):
-                if proc.poll() is None:
+                # Again every second until it ends: a signal that lands while the child is still
+                # importing (before its handler is set) can be lost, and then the sweep ran on.
+                while proc.poll() is None:
                     proc.send_signal(signal.SIGINT)
+                    if ended.wait(1.0):
+                        break
                 return
 
     threading.Thread(target=forward_stop, daemon=True).start()
