@@ -97,7 +97,8 @@ class Slots:
         with self._cond:
             if who not in self._line:
                 return None
-            ahead = list(self._line)[:list(self._line).index(who)]
+            line = list(self._line)
+            ahead = line[:line.index(who)]
             holders = list(self._holders)
         free_at = sorted([_time_left(h) for h in holders] + [0.0] * max(0, self._limit - len(holders)))
         if None in free_at:

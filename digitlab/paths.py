@@ -50,8 +50,11 @@ def _with_shipped_default(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in SHIPPED:
         shipped, copy = PROJECT_MODELS / name, folder / name
-        if shipped.exists() and (not copy.exists() or copy.read_bytes() != shipped.read_bytes()):
+        if not shipped.exists():
+            continue
+        data = shipped.read_bytes()
+        if not copy.exists() or copy.read_bytes() != data:
             part = folder / f".{name}.{os.getpid()}.part"
-            part.write_bytes(shipped.read_bytes())
+            part.write_bytes(data)
             os.replace(part, copy)  # atomic: another process never sees half a file
     _checked.add(folder)

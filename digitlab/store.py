@@ -94,7 +94,7 @@ _ACTOR: ContextVar[Actor | None] = ContextVar("digitlab_store_actor", default=No
 
 
 @contextmanager
-def acting_as(actor: Actor):
+def acting_as(actor: Actor | None):
     """Saves in this block (in this thread) are `actor`'s: they carry its owner, and replacing a
     model needs its permission (ownership.may_replace_model)."""
     token = _ACTOR.set(actor)
@@ -454,30 +454,26 @@ def install_model(data: bytes, name: str, *, directory: Path | None = None, max_
     if target.exists():
         raise ModelError(f"a model named {name!r} already exists; choose another name")
     loaded = load_model_bytes(data, Path("upload.safetensors"), sidecar=False)  # raises ModelError with the reason
+    info = loaded.info
     if actor is not OPERATOR:
-        data = _with_owner(data, loaded.info, _owner_fields(actor))
+        data, info = _with_owner(data, info, _owner_fields(actor))
     directory.mkdir(parents=True, exist_ok=True)
     try:
         _atomic_write(target, data, replace=False)
     except FileExistsError:
         raise ModelError(f"a model named {name!r} already exists (added just now, by another upload); "
                          "choose another name") from None
-    sidecar = {**json.loads(_header_metadata(data)), "name": name, "weights_sha256": hashlib.sha256(data).hexdigest()}
+    sidecar = {**info, "name": name, "weights_sha256": hashlib.sha256(data).hexdigest()}
     _atomic_write(target.with_suffix(".json"), (json.dumps(sidecar, indent=2) + "\n").encode())
     return load_model(target)
 
 
-def _header_metadata(data: bytes) -> str:
-    (length,) = struct.unpack("<Q", data[:8])
-    return json.loads(data[8:8 + length])["__metadata__"][META_KEY]
-
-
-def _with_owner(data: bytes, info: dict, owner: dict) -> bytes:
-    """The same safetensors file with its metadata's owner replaced by `owner` ({}: nobody)."""
+def _with_owner(data: bytes, info: dict, owner: dict) -> tuple[bytes, dict]:
+    """The same safetensors file, and its metadata, with the owner replaced by `owner` ({}: nobody)."""
     new = {k: v for k, v in info.items() if k not in ("owner", "owner_name")} | owner
     if new == info:
-        return data
-    return safetensors_bytes(safetensors_load(data), metadata={META_KEY: json.dumps(new)})
+        return data, info
+    return safetensors_bytes(safetensors_load(data), metadata={META_KEY: json.dumps(new)}), new
 
 
 def delete_model(name: str, *, directory: Path | None = None, actor: Actor | None = None) -> None:

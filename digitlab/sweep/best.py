@@ -2,7 +2,6 @@
 command, one click): the training service's train + save_and_record, with the sweep noted."""
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -43,7 +42,7 @@ def train_best_job(study: optuna.Study, name: str, *, source: str = "ui", actor=
     EpochMetrics, job.result the BestModel. The model is saved as `actor`'s (ownership.Actor; None:
     nobody's, as from the command line)."""
     def work(job: Job):
-        with acting_as(actor) if actor is not None else nullcontext():  # a context var: set in this thread
+        with acting_as(actor):  # a context var, so set in this thread; None acts as the command line
             return train_best(study, name, stop=job.stop_event, on_epoch=job.report, source=source)
 
     return Job(work, kind="best", label=f"train best of {study.study_name}", **job_options)

@@ -11,7 +11,7 @@ from digitlab.ui import identity
 
 def current() -> Budget:
     """This session's budget. A bad DIGITLAB_MAX_JOB_* value is the operator's mistake: the page
-    says so once and runs under the defaults rather than not at all."""
+    says so (where it asks) and runs under the defaults rather than not at all."""
     try:
         return session_budget(identity.is_teacher())
     except ValueError as exc:
