@@ -34,27 +34,22 @@ def new_page(browser, url):
     return page
 
 
-def open_train(browser, url):
-    page = new_page(browser, url + "/train")
-    expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(timeout=STEP)
+def open_train(browser, url, epochs: int = 10, hidden: str = "128,64"):
+    """The Train page set up by a share link: typing into the controls right after a page opens
+    raced its first reruns (in CI the run then trained the seed preset's 10 epochs)."""
+    page = new_page(browser, f"{url}/train?{urllib.parse.urlencode({'epochs': epochs, 'hidden': hidden})}")
     wait_idle(page)
+    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value(str(epochs), timeout=STEP)
+    expect(page.get_by_role("textbox", name="Hidden layers")).to_have_value(hidden)
     return page
-
-
-def ask_for(page, epochs: int, hidden: str = "128,64"):
-    for label, value in (("Hidden layers", hidden), ("Epochs", str(epochs))):
-        box = page.get_by_label(label, exact=True)
-        box.fill(value)
-        box.press("Enter")
-    wait_idle(page)
 
 
 def test_a_huge_job_stops_at_the_budget_keeps_its_model_and_says_why(browser, budget_app):
     url, _ = budget_app
-    page = open_train(browser, url)
+    page = open_train(browser, url, 2000, "1000,900")  # the biggest two layers under the size budget, the most epochs
     try:
+        expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(timeout=STEP)
         expect(page.get_by_text(re.compile(rf"each job may run up to {BUDGET} s and train at most 1,000,000"))).to_be_visible()
-        ask_for(page, 2000, "1000,900")  # the biggest two layers under the size budget, the most epochs
         page.get_by_role("button", name="Train", exact=True).click()
         stopped = page.get_by_text(re.compile(rf"Stopped \(reached this server's time budget of {BUDGET} s per job\): "
                                               r"(\d+) of 2000 epochs"))
@@ -72,9 +67,8 @@ def test_a_huge_job_stops_at_the_budget_keeps_its_model_and_says_why(browser, bu
 
 def test_too_big_a_network_is_refused_before_it_starts(browser, budget_app):
     url, _ = budget_app
-    page = open_train(browser, url)
+    page = open_train(browser, url, 10, "4096,4096")
     try:
-        ask_for(page, 10, "4096,4096")
         expect(page.get_by_text(re.compile(r"at most 1,000,000 parameters; 4096-4096 has 17,088,522"))).to_be_visible()
         expect(page.get_by_role("button", name="Train", exact=True)).to_be_disabled()
     finally:
@@ -83,9 +77,10 @@ def test_too_big_a_network_is_refused_before_it_starts(browser, budget_app):
 
 def test_a_student_in_line_is_told_how_long_at_most(browser, budget_app):
     url, _ = budget_app
-    first, second = open_train(browser, url), open_train(browser, url)
+    first, second = open_train(browser, url, 2000), open_train(browser, url)
     try:
-        ask_for(first, 2000)
+        for page in (first, second):
+            expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(timeout=STEP)
         first.get_by_role("button", name="Train", exact=True).click()
         expect(first.get_by_test_id("stProgress")).to_be_visible(timeout=STEP)
         second.get_by_role("button", name="Train", exact=True).click()
