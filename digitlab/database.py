@@ -141,6 +141,9 @@ def _is_connect_error(exc: DBAPIError) -> bool:
 _engines: dict[str, Engine] = {}
 _ready: set[tuple[str, str]] = set()
 _lock = threading.Lock()
+# SQLAlchemy's DDL walk over a shared Table is not thread-safe (two threads creating the same
+# tables raised "Set changed size during iteration"), so one thread per process makes schemas
+_schema_lock = threading.Lock()
 
 
 def engine(url: str) -> Engine:
@@ -183,6 +186,14 @@ def ensure_schema(eng: Engine, url: str, store: Store) -> None:
     sqlite_file = Path(eng.url.database) if eng.url.get_backend_name() == "sqlite" and eng.url.database else None
     if key in _ready and (sqlite_file is None or sqlite_file.exists()):
         return
+    with _schema_lock:
+        if key in _ready and (sqlite_file is None or sqlite_file.exists()):
+            return  # another thread made it while this one waited
+        _create_schema(eng, store)
+        _ready.add(key)
+
+
+def _create_schema(eng: Engine, store: Store) -> None:
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
             with eng.begin() as conn:
@@ -196,8 +207,6 @@ def ensure_schema(eng: Engine, url: str, store: Store) -> None:
             if attempt == SCHEMA_ATTEMPTS - 1 or not _is_creation_race(exc):
                 raise
             time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
-    with _lock:
-        _ready.add(key)
 
 
 def _is_creation_race(exc: DBAPIError) -> bool:

@@ -2,6 +2,7 @@
 files made before SQLAlchemy, a newer schema refused, and DIGITLAB_DATABASE_URL chosen over the data
 folder. PostgreSQL itself: tests/test_postgres.py."""
 import sqlite3
+import threading
 
 import numpy as np
 import pytest
@@ -34,6 +35,27 @@ def test_first_use_creates_the_tables_and_records_each_stores_version(tmp_path, 
         with sqlite3.connect(tmp_path / name) as conn:
             assert conn.execute("SELECT store, version FROM digitlab_schema").fetchall() == [(store, version)]
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_threads_first_using_a_fresh_database_all_write(tmp_path):
+    # Eight threads meeting a new file at once all create its schema: SQLAlchemy's DDL walk is not
+    # thread-safe, and unserialised this raised "Set changed size during iteration" on the first try.
+    for attempt in range(5):
+        path, errors = tmp_path / f"fresh{attempt}.sqlite", []
+
+        def writer(label):
+            try:
+                drawings.add(label, GRID, path=path)
+            except Exception as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(label,)) for label in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert sorted(d.label for d in drawings.list_drawings(path=path)) == list(range(8))
 
 
 def test_files_made_before_sqlalchemy_open_and_keep_their_rows(tmp_path):
