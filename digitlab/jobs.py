@@ -39,6 +39,32 @@ from digitlab.train import EpochMetrics, TrainConfig
 
 WAITING, RUNNING, DONE, STOPPED, FAILED = "waiting", "running", "done", "stopped", "failed"
 FINISHED = (DONE, STOPPED, FAILED)
+# Hysteresis for cpu_contended(): a share under the first marks the machine busy, and only one
+# over the second marks it calm again (polling less raises the share it measured).
+BUSY_BELOW, CALM_FROM = 0.75, 0.9
+_contended = False
+
+
+def note_cpu_share(share: float) -> None:
+    """What the last training (or the start-up warm-up) measured: CPU seconds its thread got per
+    second of wall time."""
+    global _contended
+    if share < BUSY_BELOW:
+        _contended = True
+    elif share >= CALM_FROM:
+        _contended = False
+
+
+def cpu_contended() -> bool:
+    """Whether training on this server last had to share its core (the pages then poll less)."""
+    return _contended
+
+
+def cpu_share_of(work: Callable[[], Any]) -> float:
+    """Run work() in this thread; the CPU time it got per second of wall time (at most 1)."""
+    cpu, wall = time.thread_time(), time.perf_counter()
+    work()
+    return min(1.0, (time.thread_time() - cpu) / max(1e-9, time.perf_counter() - wall))
 
 
 class Slots:
@@ -363,6 +389,7 @@ class TrainingJob(Job):
 
     def _train(self, job: Job) -> service.Trained:
         seen: list[tuple[float, ...]] = []  # the probe's probabilities for the epoch just ended
+        start = (time.thread_time(), time.perf_counter())  # for the CPU share this run got
 
         def look(model: MLP) -> None:  # in this thread, between two epochs: the model stands still
             training = model.training
@@ -378,6 +405,7 @@ class TrainingJob(Job):
 
         trained = service.train(self.config, stop=self.stop_event, on_epoch=keep, actor=self.actor,
                                 look=look if self.probe is not None else None)
+        note_cpu_share(min(1.0, (time.thread_time() - start[0]) / max(1e-9, time.perf_counter() - start[1])))
         # Into the run history (Explore page, `python -m digitlab runs`); a failed write costs the run nothing.
         saved = service.save_and_record(trained, None, source="ui")
         if saved.warning:

@@ -30,7 +30,7 @@ def start_server_process() -> bool:
     import torch
 
     from digitlab import service
-    from digitlab.jobs import Job
+    from digitlab.jobs import Job, cpu_share_of, note_cpu_share
     from digitlab.ui.live_chart import serve_plotly_js
 
     torch.set_num_threads(1)  # a net this small is fastest on one; the other core serves other sessions
@@ -41,6 +41,8 @@ def start_server_process() -> bool:
     # In a job, so it takes a training slot: a person who clicks Train this early waits for it
     # (a second or so) instead of sharing the CPU and the global torch seed with it.
     # Its budget lets the queue promise a wait even behind it (one epoch: seconds even on a slow machine).
-    Job(lambda job: service.warm_up(), kind="warm-up", label="warming up the training path", seconds=60).start()
+    # The CPU share it gets tells the Train page how often the first run can afford to be polled.
+    Job(lambda job: note_cpu_share(cpu_share_of(service.warm_up)), kind="warm-up",
+        label="warming up the training path", seconds=60).start()
     gc.freeze()  # module objects live for the whole process: no need to walk them at every collection
     return True

@@ -4,19 +4,20 @@ Training runs in a background thread (digitlab.jobs.TrainingJob) that never call
 only reads the job's snapshot. While the job runs, one fragment polls it every POLL_SECONDS
 and, when the job ends and its curves are all shown, reruns the whole page once so polling switches
 off and the evaluation appears. The curves show every epoch arrive: when epochs come faster than
-the page polls (a short run can finish between two polls), each poll adds at most CATCH_UP_SHARE
-of the run's epochs, so a class sees the curves grow instead of a finished chart appearing. The evaluation, saving and comparing live in
-train_results.py.
+the page polls (a short run can finish between two polls), they advance by at most the whole run
+per REPLAY_SECONDS, so a class sees the curves grow instead of a finished chart appearing. The
+evaluation, saving and comparing live in train_results.py.
 """
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import fields
 
 import streamlit as st
 
 from digitlab import plots, share
-from digitlab.jobs import DONE, FAILED, STOPPED, WAITING, Snapshot, TrainingJob
+from digitlab.jobs import DONE, FAILED, STOPPED, WAITING, Snapshot, TrainingJob, cpu_contended
 from digitlab.train import PRESETS, ConfigError, TrainConfig
 from digitlab.ui import fair_use, identity, presentation, share_link, train_results, watch_digit
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
@@ -24,8 +25,15 @@ from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
 
 POLL_SECONDS = 0.2  # each poll re-sends the curves: a few KB (the per-batch line is thinned)
-CATCH_UP_SHARE = 1 / 10  # of the run's epochs per poll at most: a backlog replays in ~10 polls (2 s)
-SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far)
+# Every poll costs the browser a redraw of the page (tens of ms of CPU even for a small change).
+# Where the browser shares the CPU with training (one slow core), that comes out of training: on a
+# server whose last training had to share its core (jobs.cpu_contended), runs are polled every
+# BUSY_POLL_SECONDS instead (the curves still replay every epoch, see REPLAY_SECONDS).
+BUSY_POLL_SECONDS = 1.0
+# A backlog of epochs is replayed, not skipped: the curves advance by at most the whole run per
+# REPLAY_SECONDS, and by at most 1/REPLAY_POLLS of it per poll (so in 5 steps at least, however slow)
+REPLAY_SECONDS, REPLAY_POLLS = 2.0, 5
+SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far, when)
 LR_CHOICES = list(share.LR_CHOICES)  # a log scale, 1e-5 .. 10 (a link is checked against the same steps)
 PRESET_KEY = "train_preset"
 PRESET_TEXT = {
@@ -71,7 +79,9 @@ def page() -> None:
         show_progress(job, job.snapshot())
         train_results.results(job)
     else:
-        live_progress(job)
+        # A finished run no longer competes for the CPU: its curves replay at the quick pace
+        every = BUSY_POLL_SECONDS if cpu_contended() and not job.snapshot().finished else POLL_SECONDS
+        st.fragment(live_progress, run_every=every)(job, every)
     train_results.compare(st.session_state.get(TRAIN_RUNS_KEY, []))
 
 
@@ -258,20 +268,23 @@ def start_job() -> None:
 
 
 def _all_shown(job: TrainingJob) -> bool:
-    job_id, shown = st.session_state.get(SHOWN_KEY, (None, 0))
+    job_id, shown, _ = st.session_state.get(SHOWN_KEY, (None, 0, 0.0))
     return job_id == job.id and shown >= len(job.snapshot().history)
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def live_progress(job: TrainingJob) -> None:
+def live_progress(job: TrainingJob, every: float) -> None:
+    """The polling fragment's body; page() has it run every `every` seconds."""
     snap = job.snapshot()
-    job_id, shown = st.session_state.get(SHOWN_KEY, (None, 0))
-    shown = shown if job_id == job.id else 0
-    step = max(1, math.ceil(snap.epochs * CATCH_UP_SHARE))
+    now = time.monotonic()
+    job_id, shown, then = st.session_state.get(SHOWN_KEY, (None, 0, now))
+    shown, then = (shown, then) if job_id == job.id else (0, now - every)
+    step = max(1, math.ceil(snap.epochs * min((now - then) / REPLAY_SECONDS, 1 / REPLAY_POLLS)))
     visible = min(len(snap.history), shown + step)
-    st.session_state[SHOWN_KEY] = (job.id, visible)
+    st.session_state[SHOWN_KEY] = (job.id, visible, now)
     if snap.finished and shown >= len(snap.history):
         st.rerun()  # the whole page once: polling stops (no fragment) and the evaluation appears
+    if snap.finished and every > POLL_SECONDS and visible < len(snap.history):
+        st.rerun()  # the whole page once, which polls the replay of the rest at the quick pace
     show_progress(job, snap, visible)
 
 
