@@ -275,6 +275,11 @@ def _all_shown(job: TrainingJob) -> bool:
 def live_progress(job: TrainingJob, every: float) -> None:
     """The polling fragment's body; page() has it run every `every` seconds."""
     snap = job.snapshot()
+    if not snap.finished and snap.eta is not None and snap.eta < every:
+        # It ends before the next poll would see it: wait for the end here, so "Finished" and the
+        # evaluation come as soon as it does, not up to a poll later (a second on a busy machine)
+        job.join(min(every, 2 * snap.eta + 0.1))
+        snap = job.snapshot()
     now = time.monotonic()
     job_id, shown, then = st.session_state.get(SHOWN_KEY, (None, 0, now))
     shown, then = (shown, then) if job_id == job.id else (0, now - every)
