@@ -31,8 +31,8 @@ POLL_SECONDS = 0.2  # each poll re-sends the curves: a few KB (the per-batch lin
 # BUSY_POLL_SECONDS instead (the curves still replay every epoch, see REPLAY_SECONDS).
 BUSY_POLL_SECONDS = 1.0
 # A backlog of epochs is replayed, not skipped: the curves advance by at most the whole run per
-# REPLAY_SECONDS, and by at most 1/REPLAY_POLLS of it per poll (so in 5 steps at least, however slow)
-REPLAY_SECONDS, REPLAY_POLLS = 2.0, 5
+# REPLAY_SECONDS, and by at most 1/REPLAY_POLLS of it per poll (so in 10 steps at least, however slow)
+REPLAY_SECONDS, REPLAY_POLLS = 2.0, 10
 SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far, when)
 LR_CHOICES = list(share.LR_CHOICES)  # a log scale, 1e-5 .. 10 (a link is checked against the same steps)
 PRESET_KEY = "train_preset"
@@ -283,7 +283,7 @@ def live_progress(job: TrainingJob, every: float) -> None:
     now = time.monotonic()
     job_id, shown, then = st.session_state.get(SHOWN_KEY, (None, 0, now))
     shown, then = (shown, then) if job_id == job.id else (0, now - every)
-    step = max(1, math.ceil(snap.epochs * min((now - then) / REPLAY_SECONDS, 1 / REPLAY_POLLS)))
+    step = max(1, math.floor(snap.epochs * min((now - then) / REPLAY_SECONDS, 1 / REPLAY_POLLS)))
     visible = min(len(snap.history), shown + step)
     st.session_state[SHOWN_KEY] = (job.id, visible, now)
     if snap.finished and shown >= len(snap.history):
