@@ -60,11 +60,12 @@ def cpu_contended() -> bool:
     return _contended
 
 
-def cpu_share_of(work: Callable[[], Any]) -> float:
-    """Run work() in this thread; the CPU time it got per second of wall time (at most 1)."""
+def cpu_share_of(work: Callable[[], Any]) -> tuple[Any, float]:
+    """Run work() in this thread: what it returned, and the CPU time it got per second of wall
+    time (at most 1)."""
     cpu, wall = time.thread_time(), time.perf_counter()
-    work()
-    return min(1.0, (time.thread_time() - cpu) / max(1e-9, time.perf_counter() - wall))
+    result = work()
+    return result, min(1.0, (time.thread_time() - cpu) / max(1e-9, time.perf_counter() - wall))
 
 
 class Slots:
@@ -389,7 +390,6 @@ class TrainingJob(Job):
 
     def _train(self, job: Job) -> service.Trained:
         seen: list[tuple[float, ...]] = []  # the probe's probabilities for the epoch just ended
-        start = (time.thread_time(), time.perf_counter())  # for the CPU share this run got
 
         def look(model: MLP) -> None:  # in this thread, between two epochs: the model stands still
             training = model.training
@@ -403,9 +403,10 @@ class TrainingJob(Job):
             seen.clear()
             self._owner_gone()  # sets the stop event when the owner has gone
 
-        trained = service.train(self.config, stop=self.stop_event, on_epoch=keep, actor=self.actor,
-                                look=look if self.probe is not None else None)
-        note_cpu_share(min(1.0, (time.thread_time() - start[0]) / max(1e-9, time.perf_counter() - start[1])))
+        trained, share = cpu_share_of(lambda: service.train(self.config, stop=self.stop_event, on_epoch=keep,
+                                                            actor=self.actor,
+                                                            look=look if self.probe is not None else None))
+        note_cpu_share(share)
         # Into the run history (Explore page, `python -m digitlab runs`); a failed write costs the run nothing.
         saved = service.save_and_record(trained, None, source="ui")
         if saved.warning:

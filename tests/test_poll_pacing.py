@@ -15,13 +15,15 @@ def calm(monkeypatch):
 
 
 def test_the_share_is_the_cpu_a_thread_got_per_second_of_wall_time():
+    assert cpu_share_of(lambda: 7)[0] == 7  # what the work returned
+
     def spin():
         end = time.perf_counter() + 0.3
         while time.perf_counter() < end:
             pass
 
-    assert cpu_share_of(lambda: time.sleep(0.3)) < 0.2  # waiting gets no CPU
-    assert cpu_share_of(spin) > 0.3  # busy: all of a free core, at least a share of a busy one
+    assert cpu_share_of(lambda: time.sleep(0.3))[1] < 0.2  # waiting gets no CPU
+    assert cpu_share_of(spin)[1] > 0.3  # busy: all of a free core, at least a share of a busy one
 
 
 def test_busy_below_three_quarters_and_calm_again_only_from_nine_tenths():

@@ -42,7 +42,7 @@ def start_server_process() -> bool:
     # (a second or so) instead of sharing the CPU and the global torch seed with it.
     # Its budget lets the queue promise a wait even behind it (one epoch: seconds even on a slow machine).
     # The CPU share it gets tells the Train page how often the first run can afford to be polled.
-    Job(lambda job: note_cpu_share(cpu_share_of(service.warm_up)), kind="warm-up",
+    Job(lambda job: note_cpu_share(cpu_share_of(service.warm_up)[1]), kind="warm-up",
         label="warming up the training path", seconds=60).start()
     gc.freeze()  # module objects live for the whole process: no need to walk them at every collection
     return True
