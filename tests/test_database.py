@@ -2,7 +2,6 @@
 files made before SQLAlchemy, a newer schema refused, and DIGITLAB_DATABASE_URL chosen over the data
 folder. PostgreSQL itself: tests/test_postgres.py."""
 import sqlite3
-import threading
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from digitlab import database, drawings, runs
 from digitlab.sweep import storage_spec
 from digitlab.train import EpochMetrics, TrainConfig
+from tests.support.threads import errors_in_threads
 
 CONFIG = TrainConfig(hidden=(16,), epochs=1)
 HISTORY = [EpochMetrics(1, 1, 0.5, 0.9, 0.6, 0.8, 1.0)]
@@ -41,20 +41,8 @@ def test_threads_first_using_a_fresh_database_all_write(tmp_path):
     # Eight threads meeting a new file at once all create its schema: SQLAlchemy's DDL walk is not
     # thread-safe, and unserialised this raised "Set changed size during iteration" on the first try.
     for attempt in range(5):
-        path, errors = tmp_path / f"fresh{attempt}.sqlite", []
-
-        def writer(label):
-            try:
-                drawings.add(label, GRID, path=path)
-            except Exception as exc:  # surfaced below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=writer, args=(label,)) for label in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == []
+        path = tmp_path / f"fresh{attempt}.sqlite"
+        assert errors_in_threads(lambda label: drawings.add(label, GRID, path=path), [(label,) for label in range(8)]) == []
         assert sorted(d.label for d in drawings.list_drawings(path=path)) == list(range(8))
 
 

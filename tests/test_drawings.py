@@ -1,10 +1,9 @@
-import threading
-
 import numpy as np
 import pytest
 
 from digitlab import drawings
 from digitlab.drawings import DrawingsError
+from tests.support.threads import errors_in_threads
 
 
 @pytest.fixture
@@ -45,21 +44,11 @@ def test_bad_rows_are_rejected_with_clear_errors_and_store_nothing(db, label, g,
 
 
 def test_concurrent_writers_lose_no_rows(db):
-    errors = []
-
     def writer(label):
-        try:
-            for _ in range(25):
-                drawings.add(label, grid())
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
+        for _ in range(25):
+            drawings.add(label, grid())
 
-    threads = [threading.Thread(target=writer, args=(d,)) for d in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert errors_in_threads(writer, [(d,) for d in range(8)]) == []
     kept = drawings.list_drawings()
     assert len(kept) == 200 and len({d.id for d in kept}) == 200
     assert np.bincount([d.label for d in kept]).tolist() == [25] * 8
