@@ -195,3 +195,22 @@ def test_a_run_the_history_cannot_record_says_so_and_can_still_be_saved(at, tmp_
     assert job.record_warning and job.run_id is None
     assert any("This run is not in the run history" in w.value for w in at.warning)
     assert any(m.label == "Test accuracy" for m in at.metric), "the run itself is all there"
+
+
+def test_a_stale_address_from_the_browser_does_not_undo_a_change(at):
+    """A rerun can carry the address the page had before this session last rewrote it (the browser
+    sent it before the new one arrived; st.rerun() reuses the running request's). That is this
+    session's own old setup, not a link just opened, so the value typed since must stay."""
+    before = dict(at.query_params)
+    at.number_input(key="train_epochs").set_value(20).run()
+    assert at.query_params["epochs"] == "20"
+    at.query_params = before  # the echo of the address as it was
+    at.run()
+    assert at.number_input(key="train_epochs").value == 20
+    assert at.query_params["epochs"] == "20"
+
+
+def test_a_link_opened_in_the_session_sets_the_controls(at):
+    at.query_params = {**at.query_params, "epochs": "7"}
+    at.run()
+    assert at.number_input(key="train_epochs").value == 7

@@ -2,8 +2,8 @@
 and a "Copy link to this setup" popover.
 
 The flow on a page that shares its setup (Train, Explore):
-  1. restore(): before the controls are drawn, if the URL carries settings that this session did
-     not write itself (a link just opened), parse them (digitlab.share) into the controls' values;
+  1. restore(): before the controls are drawn, if the URL carries settings that this session never
+     wrote itself (a link just opened), parse them (digitlab.share) into the controls' values;
   2. the page draws its controls;
   3. mirror(): write the controls' values back into the URL, so the address bar is always a link
      to what is on screen (a page switch drops the query; coming back writes it again).
@@ -18,7 +18,11 @@ import streamlit as st
 
 from digitlab.share import GLOBAL_KEYS, FromLink
 
-WRITTEN_KEY = "_share_written"  # {page: the query this session last wrote for it}
+WRITTEN_KEY = "_share_written"  # {page: the queries this session wrote for it, newest last}
+# A rerun may carry an address the session has since rewritten: the browser sent it before the new
+# one arrived, and st.rerun() reuses the address of the request it is called from. Such an echo is
+# one of this session's own queries, so it is recognised among the last few written.
+WRITTEN_KEPT = 20
 NOTES_KEY = "_share_notes"  # {page: notes about the last link opened}
 
 
@@ -26,11 +30,12 @@ def restore(page: str, parse: Callable[[Mapping], FromLink]) -> FromLink | None:
     """The link's setup for this page if one was just opened (else None); notes are kept to show."""
     query = st.query_params.to_dict()
     own = {k: v for k, v in query.items() if k not in GLOBAL_KEYS}
-    if not own or own == st.session_state.get(WRITTEN_KEY, {}).get(page):
+    written = st.session_state.setdefault(WRITTEN_KEY, {}).setdefault(page, [])
+    if not own or own in written:
         return None
     result = parse(query)
     st.session_state.setdefault(NOTES_KEY, {})[page] = result.notes
-    st.session_state.setdefault(WRITTEN_KEY, {})[page] = own  # read once: later reruns keep the user's changes
+    _remember(written, own)  # read once: later reruns keep the user's changes
     return result if result.given else None
 
 
@@ -53,7 +58,13 @@ def mirror(page: str, query: dict[str, str]) -> None:
     wanted = {**query, **{k: v for k, v in current.items() if k in GLOBAL_KEYS}}
     if current != wanted:
         st.query_params.from_dict(wanted)
-    st.session_state.setdefault(WRITTEN_KEY, {})[page] = dict(query)
+    _remember(st.session_state.setdefault(WRITTEN_KEY, {}).setdefault(page, []), dict(query))
+
+
+def _remember(written: list[dict], query: dict) -> None:
+    if not written or written[-1] != query:
+        written.append(query)
+        del written[:-WRITTEN_KEPT]
 
 
 def link(url_path: str, query: dict[str, str]) -> str:
