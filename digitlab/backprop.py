@@ -7,11 +7,9 @@ costs more than the products themselves. Without it an epoch is markedly faster 
 benchmarks/train_speed.py). tests/test_backprop.py checks it against autograd in float64.
 
 Covers what the Train page's controls can ask for except dropout and GELU, whose steps
-stay on autograd (`supports`). ExplicitAdam does the same for the optimizer's step.
+stay on autograd (`supports`). digitlab/optimizers.py does the same for the optimizer's step.
 """
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
@@ -68,44 +66,3 @@ class ExplicitStep:
             if i < last:
                 delta = self.derivative(torch.mm(delta, weight), below)
         return loss
-
-
-class ExplicitAdam:
-    """optimizer.step() for Adam and AdamW on the one flat weight tensor, as six in-place tensor
-    ops. torch.optim's step wraps its fused kernel in Python bookkeeping (hooks, profiler records,
-    state lookups) that costs several times the kernel on a net this small. The learning rate and
-    the other settings are read from `optimizer.param_groups[0]` at every step, so a learning-rate
-    scheduler on `optimizer` works unchanged. Matches torch.optim in float64 (tests/test_backprop.py)."""
-
-    def __init__(self, optimizer: torch.optim.Optimizer):
-        if not supports_optimizer(optimizer):
-            raise ValueError("the explicit step covers Adam and AdamW on one tensor")
-        self.group = optimizer.param_groups[0]
-        self.param = self.group["params"][0]
-        self.decoupled = isinstance(optimizer, torch.optim.AdamW)
-        # The flag torch's lr schedulers check to warn about stepping before the optimizer: this
-        # object is the optimizer's step now, and it always runs before the scheduler's.
-        optimizer._opt_called = True
-        self.m = torch.zeros_like(self.param)
-        self.v = torch.zeros_like(self.param)
-        self.t = 0
-
-    @torch.no_grad()
-    def step(self) -> None:
-        group, p, g = self.group, self.param, self.param.grad
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        self.t += 1
-        if wd and self.decoupled:
-            p.mul_(1 - lr * wd)
-        elif wd:
-            g = g.add(p, alpha=wd)
-        self.m.lerp_(g, 1 - b1)
-        self.v.mul_(b2).addcmul_(g, g, value=1 - b2)
-        denom = self.v.sqrt().div_(math.sqrt(1 - b2 ** self.t)).add_(eps)
-        p.addcdiv_(self.m, denom, value=-lr / (1 - b1 ** self.t))
-
-
-def supports_optimizer(optimizer: torch.optim.Optimizer) -> bool:
-    group = optimizer.param_groups
-    return (type(optimizer) in (torch.optim.Adam, torch.optim.AdamW) and len(group) == 1
-            and len(group[0]["params"]) == 1 and not group[0]["amsgrad"] and not group[0]["maximize"])

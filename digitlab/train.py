@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from digitlab.backprop import ExplicitAdam, ExplicitStep, supports_optimizer
+from digitlab import optimizers
+from digitlab.backprop import ExplicitStep
 from digitlab.backprop import supports as supports_explicit
 from digitlab.data import Splits, augment, fit_scaler, load_splits
 from digitlab.model import ACTIVATIONS, MLP, ModelConfig
@@ -205,13 +206,13 @@ def _start_from(config: TrainConfig) -> MLP:
     return model
 
 
-def make_optimizer(model: nn.Module, config: TrainConfig) -> tuple[torch.optim.Optimizer, torch.Tensor]:
+def make_optimizer(model: nn.Module, config: TrainConfig) -> tuple[optimizers.Optimizer, torch.Tensor]:
     """The optimizer over ONE flat tensor holding every weight, and that tensor's gradient buffer.
 
-    On a net this small the per-step overhead, not the arithmetic, is what costs: one fused
-    update of one tensor instead of six (and one zero_() instead of six) makes epochs ~12% faster
-    (benchmarks/train_speed.py). The layers' weights stay ordinary Parameters that are views into
-    the flat tensor, and autograd accumulates into gradient views of the flat gradient.
+    On a net this small the per-step overhead, not the arithmetic, is what costs: one update of
+    one tensor instead of six (and one zero_() instead of six). The layers' weights stay ordinary
+    Parameters that are views into the flat tensor, and their gradients (autograd's or
+    backprop.ExplicitStep's) are views of the flat gradient.
     """
     params = list(model.parameters())
     flat = torch.cat([p.detach().reshape(-1) for p in params])
@@ -222,18 +223,7 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> tuple[torch.optim.O
         p.data = flat[offset : offset + n].view_as(p)
         p.grad = flat_grad[offset : offset + n].view_as(p)
         offset += n
-    flat = nn.Parameter(flat)
-    flat.grad = flat_grad
-    lr, wd = config.lr, config.weight_decay
-    if config.optimizer == "sgd":
-        optimizer = torch.optim.SGD([flat], lr=lr, weight_decay=wd, fused=True)
-    elif config.optimizer == "momentum":
-        optimizer = torch.optim.SGD([flat], lr=lr, momentum=0.9, weight_decay=wd, fused=True)
-    elif config.optimizer == "adam":
-        optimizer = torch.optim.Adam([flat], lr=lr, weight_decay=wd, fused=True)
-    else:
-        optimizer = torch.optim.AdamW([flat], lr=lr, weight_decay=wd, fused=True)
-    return optimizer, flat_grad
+    return optimizers.make(config.optimizer, flat, flat_grad, lr=config.lr, weight_decay=config.weight_decay), flat_grad
 
 
 def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event | None = None) -> Iterator[EpochMetrics]:
@@ -244,9 +234,8 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
     x, y = torch.from_numpy(splits.x_train), torch.from_numpy(splits.y_train)
     optimizer, grad = make_optimizer(model, config)
     explicit = ExplicitStep(model) if supports_explicit(model) else None  # autograd's cost, skipped
-    step_weights = ExplicitAdam(optimizer).step if supports_optimizer(optimizer) else optimizer.step
     steps = config.epochs * math.ceil(len(x) / config.batch_size)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if config.schedule == "cosine" else None
+    scheduler = optimizers.CosineSchedule(optimizer, steps) if config.schedule == "cosine" else None
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         model.train()
@@ -265,7 +254,7 @@ def fit(model: MLP, splits: Splits, config: TrainConfig, stop: threading.Event |
                 loss = nn.functional.cross_entropy(model(xb), yb)
                 grad.zero_()
                 loss.backward()
-            step_weights()
+            optimizer.step()
             if scheduler is not None:
                 scheduler.step()
             losses.append(loss.detach())  # read once per epoch (below), not per step

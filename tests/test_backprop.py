@@ -45,35 +45,3 @@ def test_dropout_and_gelu_stay_on_autograd():
     assert not supports(_model("gelu"))
     with pytest.raises(ValueError):
         ExplicitStep(_model("gelu"))
-
-
-@pytest.mark.parametrize("kind", [torch.optim.Adam, torch.optim.AdamW])
-@pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
-def test_the_explicit_adam_step_matches_torch_optim_in_float64(kind, weight_decay):
-    from digitlab.backprop import ExplicitAdam
-
-    gen = torch.Generator().manual_seed(5)
-    start = torch.randn(300, generator=gen, dtype=torch.float64)
-    mine, theirs = nn.Parameter(start.clone()), nn.Parameter(start.clone())
-    opt_mine = kind([mine], lr=3e-3, weight_decay=weight_decay)
-    opt_theirs = kind([theirs], lr=3e-3, weight_decay=weight_decay, foreach=False)
-    explicit = ExplicitAdam(opt_mine)
-    sched_mine = torch.optim.lr_scheduler.CosineAnnealingLR(opt_mine, 25)  # the lr changes every step
-    sched_theirs = torch.optim.lr_scheduler.CosineAnnealingLR(opt_theirs, 25)
-    for _ in range(25):
-        grad = torch.randn(300, generator=gen, dtype=torch.float64)
-        mine.grad, theirs.grad = grad.clone(), grad.clone()
-        explicit.step()
-        opt_theirs.step()
-        sched_mine.step(), sched_theirs.step()
-    assert not torch.equal(mine.detach(), start), "the weights moved"
-    assert torch.allclose(mine.detach(), theirs.detach(), rtol=1e-12, atol=1e-14)
-
-
-def test_other_optimizers_stay_on_torch_optim():
-    from digitlab.backprop import supports_optimizer
-
-    p = nn.Parameter(torch.zeros(3))
-    assert supports_optimizer(torch.optim.Adam([p])) and supports_optimizer(torch.optim.AdamW([p]))
-    assert not supports_optimizer(torch.optim.SGD([p], lr=0.1, momentum=0.9))
-    assert not supports_optimizer(torch.optim.Adam([p], amsgrad=True))
