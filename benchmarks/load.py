@@ -14,9 +14,11 @@ stroke costs. One Streamlit process runs Python on one core, so at one stroke pe
 it saturates at 2 s / (CPU per stroke) students; it is counted full at 70% busy (queueing delay
 grows steeply beyond), which gives students per replica and replicas for a class of 60.
 
-The server gets a temporary DIGITLAB_DATA_DIR (nothing is written to the project's data/).
+The server gets a temporary DIGITLAB_DATA_DIR (nothing is written to the project's data/). With
+--slow the server and every browser share one core with a CPU hog (benchmarks/conditions.py): the
+CPU per stroke, and so the students per replica, of a slow classroom server.
 
-    python benchmarks/load.py [--sessions 10] [--strokes 8] [--trainers 3] [--class-size 60]
+    python benchmarks/load.py [--sessions 10] [--strokes 12] [--trainers 3] [--class-size 60] [--slow]
 """
 import argparse
 import asyncio
@@ -25,7 +27,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import async_playwright  # noqa: E402
 
+from benchmarks.conditions import add_slow_flag, conditions  # noqa: E402
 from benchmarks.draw_latency import ARM  # noqa: E402
 from tests.support.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, ONE, RESET, ROOT, ZERO, streamlit_app  # noqa: E402
 
@@ -185,9 +187,9 @@ def capacity(cpu_per_stroke: float, class_size: int, every: float = 2.0, busy: f
 
 
 async def run(args) -> None:
-    data = tempfile.TemporaryDirectory(prefix="digitlab-load-")  # kept drawings, run history: not in data/
-    with data, streamlit_app(ROOT / ("benchmarks/floor_app.py" if FLOOR else "app.py"),
-                             env={"DIGITLAB_DATA_DIR": data.name}) as url:
+    # conditions() (main) has pointed DIGITLAB_DATA_DIR at a temporary folder: kept drawings and the
+    # run history never land in the project's data/
+    with streamlit_app(ROOT / ("benchmarks/floor_app.py" if FLOOR else "app.py")) as url:
         server = server_process()
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -231,11 +233,14 @@ def main() -> None:
     parser.add_argument("-v", action="store_true", help="print every latency")
     parser.add_argument("--floor", action="store_true", help="load the bare canvas app instead (a reference)")
     parser.add_argument("--lockstep", action="store_true", help="no pauses: every session lifts the mouse at once")
+    add_slow_flag(parser)
     args = parser.parse_args()
     global FLOOR, THINK
     FLOOR = args.floor
     THINK = (0.0, 0.0) if args.lockstep else THINK
-    asyncio.run(run(args))
+    with conditions(args.slow) as setting:
+        print(setting)
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":
