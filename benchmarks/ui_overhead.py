@@ -10,8 +10,9 @@ Rounds alternate which side goes first. Prints each time, the medians and the ra
 UI / CLI (goal: <= 1.10). The page's curves are scrolled into view, as a person watching has them.
 
 Then the cold start, on fresh servers: open the Train page, click Train at once with the seed
-preset, until "Finished" shows; then a second click on the same page, warm. Goal: the first
-click <= 1.5 s on the --slow setting (benchmarks/conditions.py).
+preset, until "Finished" shows; then the same in a freshly opened page on the now warm server.
+Timed inside the page from the click event to the "Finished" line (and, printed alongside, as the
+harness saw it). Goal: the first click <= 1.5 s on the --slow setting (benchmarks/conditions.py).
 
     python benchmarks/ui_overhead.py [--preset seed] [--epochs 300] [--repeats 3] [--cold 3] [--slow]
 """
@@ -69,21 +70,43 @@ def ui_seconds(page) -> float:
     return time.perf_counter() - start
 
 
-def cold_start_seconds(page, url: str) -> tuple[float, float]:
-    """On a server nobody has used yet: open the Train page and click Train at once (seed preset);
-    seconds until "Finished" shows. Then the same again on the now warm server."""
+# Timed inside the page, as draw_latency.py does: from the click event's own time stamp (so a tab
+# still busy when the click comes counts against us) to the first moment a "Finished" line is shown.
+ARM_CLICK = """(text) => {
+  window.__coldSeconds = null;
+  let clicked = null;
+  addEventListener('click', (e) => { clicked = e.timeStamp; }, {capture: true, once: true});
+  const finished = () => [...document.querySelectorAll('[data-testid=stAlert]')].some((a) => a.textContent.includes(text));
+  const observer = new MutationObserver(() => {
+    if (clicked !== null && finished()) { observer.disconnect(); window.__coldSeconds = (performance.now() - clicked) / 1000; }
+  });
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+FINISHED = "Finished: 10 of 10 epochs"
+
+
+def click_to_finished(page, url: str) -> tuple[float, float]:
+    """Open the Train page, click Train at once (seed preset): seconds from the click to "Finished"
+    shown, in the page and as the harness saw it (Playwright's own work included)."""
     page.goto(url + "/train")
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
     wait_idle(page)
-    times = []
-    for _ in range(2):
-        start = time.perf_counter()
-        page.get_by_role("button", name="Train", exact=True).click()
-        page.get_by_text("Finished: 10 of 10 epochs").wait_for(timeout=120_000)
-        times.append(time.perf_counter() - start)
-        page.get_by_test_id("stMetric").filter(has_text="Test accuracy").wait_for(timeout=60_000)
-        wait_idle(page)
-    return times[0], times[1]
+    assert not page.get_by_text(FINISHED).count(), "a fresh page shows no finished run"
+    page.evaluate(ARM_CLICK, FINISHED)
+    start = time.perf_counter()
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function("() => window.__coldSeconds !== null", polling=100, timeout=120_000)
+    harness = time.perf_counter() - start
+    seconds = page.evaluate("() => window.__coldSeconds")
+    page.get_by_test_id("stMetric").filter(has_text="Test accuracy").wait_for(timeout=60_000)
+    wait_idle(page)
+    return seconds, harness
+
+
+def cold_start_seconds(page, url: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    """On a server nobody has used yet: open the Train page and click Train at once. Then the same
+    on the now warm server, in a page opened afresh (so no earlier "Finished" is on it)."""
+    return click_to_finished(page, url), click_to_finished(page, url)
 
 
 def main() -> None:
@@ -131,10 +154,14 @@ def run(args) -> None:
                 a, b = cold_start_seconds(page, url)
                 page.close()
             first.append(a), second.append(b)
-            print(f"fresh server {i + 1}: first click -> Finished {a:.2f} s, second {b:.2f} s", flush=True)
+            print(f"fresh server {i + 1}: first click -> Finished {a[0]:.2f} s (harness {a[1]:.2f} s), "
+                  f"warm server {b[0]:.2f} s (harness {b[1]:.2f} s)", flush=True)
         browser.close()
-    print(f"cold start, seed preset (medians of {args.cold} fresh servers): first click {statistics.median(first):.2f} s, "
-          f"second {statistics.median(second):.2f} s  (goal: first <= 1.5 s on the slow setting)")
+    median = lambda runs, k: statistics.median(r[k] for r in runs)  # noqa: E731
+    print(f"cold start, seed preset (medians of {args.cold} fresh servers), click -> Finished shown, in the page: "
+          f"first click {median(first, 0):.2f} s, on the warm server {median(second, 0):.2f} s  "
+          f"(goal: first <= 1.5 s on the slow setting); as the harness saw them: {median(first, 1):.2f} s, "
+          f"{median(second, 1):.2f} s")
 
 
 if __name__ == "__main__":

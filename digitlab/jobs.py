@@ -356,6 +356,7 @@ class TrainingJob(Job):
                              f"from {self.probe.min():g} to {self.probe.max():g}")
         self._history: list[EpochMetrics] = []
         self._probe_history: list[tuple[float, ...]] = []
+        self._first_epoch = threading.Event()
         self.trained: service.Trained | None = None
         self.run_id: int | None = None  # its row in the run history, once recorded
         self.record_warning: str | None = None  # why the run history could not be written, if so
@@ -380,6 +381,13 @@ class TrainingJob(Job):
         return Snapshot(self.id, state, history, self.config.epochs, self.elapsed, self.waiting_behind,
                         self.error, evaluation, probe)
 
+    def wait_for_first_epoch(self, timeout: float) -> None:
+        """Return once the first epoch has ended, the job has ended, or `timeout` seconds have passed."""
+        deadline = time.monotonic() + timeout
+        while not self._first_epoch.wait(min(0.02, max(0.0, deadline - time.monotonic()))):
+            if self.done or time.monotonic() >= deadline:
+                return
+
     def info(self) -> dict:
         """The sidecar info for store.save_model (config, metrics, history); only once finished."""
         return self.trained.info()
@@ -400,6 +408,7 @@ class TrainingJob(Job):
             with self._lock:
                 self._history.append(metrics)
                 self._probe_history.extend(seen)  # with its epoch, under the same lock
+            self._first_epoch.set()
             seen.clear()
             self._owner_gone()  # sets the stop event when the owner has gone
 

@@ -144,3 +144,21 @@ def test_a_brief_disconnect_within_the_grace_period_does_not_stop_the_job():
 def test_the_job_module_does_not_import_streamlit():
     code = "import sys, digitlab.jobs, digitlab.plots; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+
+
+def test_waiting_for_the_first_epoch_returns_with_it_or_at_the_timeout():
+    """The Train page waits for a run's first epoch to learn its pace; it never waits longer than
+    asked, even behind another job holding the slot."""
+    slots = Slots(1)
+    first = TrainingJob(LONG, slots=slots).start()
+    first.wait_for_first_epoch(60)
+    assert first.snapshot().history, "returned with the first epoch"
+    waiting = TrainingJob(SMALL, slots=slots).start()
+    start = time.monotonic()
+    waiting.wait_for_first_epoch(0.5)
+    assert 0.45 <= time.monotonic() - start < 5 and waiting.snapshot().state == WAITING
+    waiting.stop(), first.stop()
+    assert waiting.join(10) and first.join(10)
+    start = time.monotonic()
+    waiting.wait_for_first_epoch(30)  # ended without an epoch: returns at once
+    assert time.monotonic() - start < 1

@@ -39,3 +39,17 @@ def test_the_figure_goes_out_as_json_without_its_template(monkeypatch):
     assert np.array_equal(np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]), [0.25, 0.75])
     assert spec["layout"]["height"] == 200
     assert "template" not in spec["layout"], "the page gives every live chart the same look"
+
+
+def test_every_page_starts_with_a_hidden_plotly_js_preload_when_it_is_served(monkeypatch):
+    sent = []
+    monkeypatch.setattr(live_chart, "_chart", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(live_chart, "_plotly_js_served", lambda: False)
+    live_chart.preload_plotly()  # no server here, so nothing to preload
+    assert sent == []
+    monkeypatch.setattr(live_chart, "_plotly_js_served", lambda: True)
+    live_chart.preload_plotly()
+    assert sent == [{"key": live_chart.PRELOAD_KEY, "data": {"preload": True}}]
+    from digitlab.ui.style import APP_STYLE
+
+    assert f".st-key-{live_chart.PRELOAD_KEY} {{ display: none; }}" in APP_STYLE

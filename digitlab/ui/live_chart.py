@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +26,9 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # Streamlit serves a registered component's asset folder at /_stcore/bidi-components/<name>/<file>.
 PLOTLY_ASSETS = "digitlab.plotlyjs"
 PLOTLY_URL = f"_stcore/bidi-components/{PLOTLY_ASSETS}/{PLOTLY_JS.name}"
+PRELOAD_KEY = "plotly_preload"  # its element is hidden (style.py)
 log = logging.getLogger(__name__)
+_serving = threading.Lock()
 
 # Streamlit's look for Plotly (its own theme is applied only inside st.plotly_chart).
 _JS = """
@@ -55,7 +58,26 @@ function plotly() {
 // draws it when it comes back into view: strokes don't pay for charts nobody can see. (No margin
 // around the view: Streamlit scrolls an inner element, which clips the observer's view anyway.)
 // With data.clickable, a click on a point is sent back as the trigger value "clicked": {x, y}.
+// A chart nobody sees, drawn once and thrown away: plotly.js's first drawing of a kind of trace is
+// several times slower than later ones (half a second on a slow machine), and would otherwise be
+// paid by the page's first chart, just as the person starts using the page.
+function rehearse(Plotly) {
+  const div = document.createElement('div');
+  div.style.cssText = 'position: fixed; left: -10000px; top: 0; width: 400px; height: 300px; visibility: hidden;';
+  document.body.appendChild(div);
+  const data = [{type: 'scatter', mode: 'lines', y: [1, 3, 2]}, {type: 'bar', y: [2, 1, 3], text: ['a', 'b', 'c']},
+                {type: 'heatmap', z: [[1, 2], [3, 4]], xaxis: 'x2', yaxis: 'y2'}];
+  const layout = {template: TEMPLATE, xaxis2: {domain: [0.6, 1]}, yaxis2: {anchor: 'x2'}, xaxis: {domain: [0, 0.5]}};
+  return Plotly.newPlot(div, data, layout).then(() => { Plotly.purge(div); div.remove(); });
+}
+
 export default function ({ data, parentElement, setTriggerValue }) {
+  // Running plotly.js blocks the tab for a while (seconds on a slow machine): it is fetched, run
+  // and rehearsed as soon as a page opens (preload_plotly), not when a chart first comes into view.
+  if (data.preload) {
+    if (!window.__digitlabRehearsed) window.__digitlabRehearsed = plotly().then(rehearse).catch(() => {});
+    return;
+  }
   const div = parentElement.querySelector('.dl-live-chart');
   div.style.minHeight = `${data.height}px`;  // its place on the page is kept even before it is drawn
   div.onPoint = data.clickable ? (point) => setTriggerValue('clicked', {x: point.x, y: point.y}) : null;
@@ -127,6 +149,17 @@ def _plotly_js_served() -> bool:
         return False
     folder = get_bidi_component_manager().get_component_path(PLOTLY_ASSETS)
     return folder is not None and (Path(folder) / PLOTLY_JS.name).is_file()
+
+
+def preload_plotly() -> None:
+    """A hidden element that has the browser fetch and run plotly.js now. app.py sends it before
+    anything else, so that happens while the server is still building the page (the first page a
+    server shows imports for seconds), instead of freezing the tab for seconds when the first chart
+    is drawn, such as right after a first click on Train."""
+    with _serving:  # sessions opening at once on a fresh server register the folder once
+        served = _plotly_js_served() or serve_plotly_js()
+    if served:
+        _chart(key=PRELOAD_KEY, data={"preload": True})
 
 
 def live_chart(figure: go.Figure, key: str, on_click: Callable[[], None] | None = None) -> None:

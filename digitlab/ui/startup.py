@@ -17,9 +17,9 @@ _started = False
 
 def start_server_process() -> bool:
     """Once per server process (True the first time it does the work): one torch thread, a short
-    GIL hand-over, plotly.js
-    served for the live charts, the training path warmed in the background, and the objects made
-    so far frozen out of the garbage collector's walk."""
+    GIL hand-over, the training path warmed in the background, and the objects made so far frozen
+    out of the garbage collector's walk. (plotly.js is served by live_chart.preload_plotly, which
+    app.py calls first.)"""
     global _started
     if not runtime.exists():
         return False
@@ -31,13 +31,11 @@ def start_server_process() -> bool:
 
     from digitlab import service
     from digitlab.jobs import Job, cpu_share_of, note_cpu_share
-    from digitlab.ui.live_chart import serve_plotly_js
 
     torch.set_num_threads(1)  # a net this small is fastest on one; the other core serves other sessions
     # Every session's reruns, the training jobs and the server's event loop share one GIL; a 1 ms
     # hand-over (Python's default is 5 ms) keeps a finished prediction from waiting behind them.
     sys.setswitchinterval(0.001)
-    serve_plotly_js()
     # In a job, so it takes a training slot: a person who clicks Train this early waits for it
     # (a second or so) instead of sharing the CPU and the global torch seed with it.
     # Its budget lets the queue promise a wait even behind it (one epoch: seconds even on a slow machine).

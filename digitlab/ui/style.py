@@ -4,8 +4,10 @@ import streamlit as st
 from digitlab.ui import presentation
 
 # Streamlit's default top padding (~6rem) under the top navigation wastes a laptop's height.
+# The plotly.js preload (live_chart.preload_plotly) shows nothing and takes no room.
 APP_STYLE = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
+.st-key-plotly_preload { display: none; }
 </style>"""
 
 

@@ -17,7 +17,7 @@ from dataclasses import fields
 import streamlit as st
 
 from digitlab import plots, share
-from digitlab.jobs import DONE, FAILED, STOPPED, WAITING, Snapshot, TrainingJob, cpu_contended
+from digitlab.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Snapshot, TrainingJob, cpu_contended
 from digitlab.train import PRESETS, ConfigError, TrainConfig
 from digitlab.ui import fair_use, identity, presentation, share_link, train_results, watch_digit
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
@@ -79,8 +79,11 @@ def page() -> None:
         show_progress(job, job.snapshot())
         train_results.results(job)
     else:
-        # A finished run no longer competes for the CPU: its curves replay at the quick pace
-        every = BUSY_POLL_SECONDS if cpu_contended() and not job.snapshot().finished else POLL_SECONDS
+        busy = cpu_contended()
+        # A run that ends within a poll is waited for here (a short run: often in the click's own
+        # rerun), and a finished run no longer competes for the CPU: its curves replay at the quick pace
+        finished = _settle(job, BUSY_POLL_SECONDS if busy else POLL_SECONDS).finished
+        every = BUSY_POLL_SECONDS if busy and not finished else POLL_SECONDS
         st.fragment(live_progress, run_every=every)(job, every)
     train_results.compare(st.session_state.get(TRAIN_RUNS_KEY, []))
 
@@ -272,14 +275,23 @@ def _all_shown(job: TrainingJob) -> bool:
     return job_id == job.id and shown >= len(job.snapshot().history)
 
 
-def live_progress(job: TrainingJob, every: float) -> None:
-    """The polling fragment's body; page() has it run every `every` seconds."""
+def _settle(job: TrainingJob, every: float) -> Snapshot:
+    """The job as it stands, once it has ended if it ends before the next poll (`every` seconds):
+    "Finished" and the evaluation then come as soon as it does, not up to a poll later (a second
+    on a busy machine). A run not yet through its first epoch is given until then to show its pace."""
     snap = job.snapshot()
+    if snap.state == RUNNING and not snap.history:
+        job.wait_for_first_epoch(every)
+        snap = job.snapshot()
     if not snap.finished and snap.eta is not None and snap.eta < every:
-        # It ends before the next poll would see it: wait for the end here, so "Finished" and the
-        # evaluation come as soon as it does, not up to a poll later (a second on a busy machine)
         job.join(min(every, 2 * snap.eta + 0.1))
         snap = job.snapshot()
+    return snap
+
+
+def live_progress(job: TrainingJob, every: float) -> None:
+    """The polling fragment's body; page() has it run every `every` seconds."""
+    snap = _settle(job, every)
     now = time.monotonic()
     job_id, shown, then = st.session_state.get(SHOWN_KEY, (None, 0, now))
     shown, then = (shown, then) if job_id == job.id else (0, now - every)

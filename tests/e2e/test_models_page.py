@@ -40,3 +40,14 @@ def test_upload_a_model_then_pick_it_on_the_draw_page(page, app_url, models_fold
     page.goto(app_url)
     page.get_by_test_id("stSelectbox").first.click(timeout=30_000)
     expect(page.get_by_role("option", name="shared-by-a-friend")).to_be_visible()
+
+
+def test_plotly_js_is_loaded_as_any_page_opens_and_its_preload_takes_no_room(page, app_url):
+    """The Models page draws no live chart: plotly.js arrives anyway (app.py's preload), so no page's
+    first chart, and no first click on Train, waits for it to load and run."""
+    open_models(page, app_url)
+    page.wait_for_function("() => window.Plotly !== undefined && window.__digitlabRehearsed !== undefined",
+                           timeout=60_000)
+    preload = page.locator(".st-key-plotly_preload")
+    expect(preload).to_have_count(1)
+    expect(preload).to_be_hidden()
