@@ -55,12 +55,22 @@ def test_click_a_confusion_cell_to_see_only_its_mistakes(page, app_url):
 
 
 def _cell_centre(page, true: int, predicted: int) -> tuple[float, float]:
-    """Where the confusion matrix draws cell (true, predicted), in page pixels (Plotly's own axes)."""
-    point = page.evaluate(f"""([t, p]) => {{
+    """Where the confusion matrix draws cell (true, predicted), in page pixels (Plotly's own axes),
+    once the chart has stopped moving: read while the page still scrolled or settled, the point
+    can land on the neighbouring row (CI once clicked 7 -> 1 for 8 -> 1)."""
+    point = page.evaluate(f"""async ([t, p]) => {{
       const gd = [...document.querySelectorAll('{CHART}')].find(c => c._fullData?.some(t => t.meta === 'cell_targets'));
       gd.scrollIntoView({{block: 'center'}});
-      const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-      return [r.x + xa._offset + xa.c2p(p), r.y + ya._offset + ya.c2p(t)]; }}""", [true, predicted])
+      const frame = () => new Promise(requestAnimationFrame);
+      const where = () => {{ const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+                             return [r.x + xa._offset + xa.c2p(p), r.y + ya._offset + ya.c2p(t)]; }};
+      let last = null, now = where(), still = 0;
+      while (still < 5) {{  // the same point over five frames in a row
+        await frame(); await frame();
+        last = now; now = where();
+        still = (now[0] === last[0] && now[1] === last[1]) ? still + 1 : 0;
+      }}
+      return now; }}""", [true, predicted])
     return point[0], point[1]
 
 
