@@ -33,6 +33,7 @@ BUSY_POLL_SECONDS = 1.0
 # A backlog of epochs is replayed, not skipped: the curves advance by at most the whole run per
 # REPLAY_SECONDS, and by at most 1/REPLAY_POLLS of it per poll (so in 10 steps at least, however slow)
 REPLAY_SECONDS, REPLAY_POLLS = 2.0, 10
+FIRST_EPOCH_WAIT = 0.3  # seconds (the seed preset's first epoch: under 0.1 s even on the slow setting)
 SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far, when)
 LR_CHOICES = list(share.LR_CHOICES)  # a log scale, 1e-5 .. 10 (a link is checked against the same steps)
 PRESET_KEY = "train_preset"
@@ -278,10 +279,11 @@ def _all_shown(job: TrainingJob) -> bool:
 def _settle(job: TrainingJob, every: float) -> Snapshot:
     """The job as it stands, once it has ended if it ends before the next poll (`every` seconds):
     "Finished" and the evaluation then come as soon as it does, not up to a poll later (a second
-    on a busy machine). A run not yet through its first epoch is given until then to show its pace."""
+    on a busy machine). A run not yet through its first epoch is given FIRST_EPOCH_WAIT to show its
+    pace: enough for a short run's, little for the rest of the page to wait."""
     snap = job.snapshot()
     if snap.state == RUNNING and not snap.history:
-        job.wait_for_first_epoch(every)
+        job.wait_for_first_epoch(min(every, FIRST_EPOCH_WAIT))
         snap = job.snapshot()
     if not snap.finished and snap.eta is not None and snap.eta < every:
         job.join(min(every, 2 * snap.eta + 0.1))

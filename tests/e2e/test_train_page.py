@@ -25,8 +25,10 @@ def open_train_page(page, url):
 def watch_curves(page):
     """Scroll the curves into view, as a person watching does (a live chart out of view waits).
     The chart's own container is always on the page (empty axes before a run, the last run's
-    curves after it), so this cannot race a short run that ends before a Stop button is found."""
-    page.locator(".st-key-train_curves").evaluate("c => c.scrollIntoView({block: 'center'})")
+    curves after it), so this cannot race a short run that ends before a Stop button is found.
+    While a rerun moves the chart (from the empty axes to the run's fragment), Streamlit keeps the
+    old container, marked stale, until the rerun ends: the live one is the one not stale."""
+    page.locator(".st-key-train_curves:not([data-stale=true])").evaluate("c => c.scrollIntoView({block: 'center'})")
 
 
 def start_training(page, epochs, watch=True):
