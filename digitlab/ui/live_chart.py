@@ -54,10 +54,6 @@ function plotly() {
   return window.__digitlabPlotly;
 }
 
-// Called with every new figure. A chart scrolled out of view keeps only the latest figure and
-// draws it when it comes back into view: strokes don't pay for charts nobody can see. (No margin
-// around the view: Streamlit scrolls an inner element, which clips the observer's view anyway.)
-// With data.clickable, a click on a point is sent back as the trigger value "clicked": {x, y}.
 // A chart nobody sees, drawn once and thrown away: plotly.js's first drawing of a kind of trace is
 // several times slower than later ones (half a second on a slow machine), and would otherwise be
 // paid by the page's first chart, just as the person starts using the page.
@@ -71,6 +67,10 @@ function rehearse(Plotly) {
   return Plotly.newPlot(div, data, layout).then(() => { Plotly.purge(div); div.remove(); });
 }
 
+// Called with every new figure. A chart scrolled out of view keeps only the latest figure and
+// draws it when it comes back into view: strokes don't pay for charts nobody can see. (No margin
+// around the view: Streamlit scrolls an inner element, which clips the observer's view anyway.)
+// With data.clickable, a click on a point is sent back as the trigger value "clicked": {x, y}.
 export default function ({ data, parentElement, setTriggerValue }) {
   // Running plotly.js blocks the tab for a while (seconds on a slow machine): it is fetched, run
   // and rehearsed as soon as a page opens (preload_plotly), not when a chart first comes into view.
