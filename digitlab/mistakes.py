@@ -46,8 +46,8 @@ def mistakes(model: MLP, x: np.ndarray, ev: Evaluation, cell: Cell | None = None
 
 
 def cell_from_selection(selection) -> Cell | None:
-    """The (true, predicted) cell a click on the confusion matrix picked: st.plotly_chart's
-    selection ({"points": [{"x": "3", "y": "8", ...}]}, x the predicted digit, y the true one).
+    """The (true, predicted) cell a click on the confusion matrix picked, as a Plotly selection
+    ({"points": [{"x": "3", "y": "8", ...}]}, x the predicted digit, y the true one).
     Anything else (no click, a box, malformed data) is None."""
     try:
         points = selection["points"]

@@ -1,6 +1,6 @@
-"""Make a confusion heat map's cells clickable. Plotly (as st.plotly_chart uses it) reports no
-selection for a click on a heatmap trace, so an invisible square marker sits on every cell: a
-click on a cell selects its marker, whose x/y are the cell's predicted/true digit."""
+"""Make a confusion heat map's cells clickable: an invisible square marker sits on every cell, so
+a click on a cell picks its marker, whose x/y are the cell's predicted/true digit (Plotly's
+selections, as st.plotly_chart reports them, skip heatmap traces; markers work with both)."""
 from __future__ import annotations
 
 import numpy as np

@@ -12,22 +12,35 @@ from digitlab.evaluate import Evaluation
 from digitlab.mistakes import Cell, cell_from_selection, mistakes
 from digitlab.model import MLP
 from digitlab.plots.cell_targets import with_cell_targets
+from digitlab.ui.live_chart import live_chart
 
 PER_ROW = 6  # wide enough for a top-3 line on a laptop
-PLOTLY_CONFIG = {"displayModeBar": False}
 
 
 def clickable_matrix(fig: go.Figure, key: str) -> Cell | None:
-    """Draw the confusion heat map with clickable cells; the cell clicked (true, predicted), if any."""
-    # A counter in the key: "Show all mistakes" (forget_click) draws a fresh chart, with no selection.
-    generation = st.session_state.get(f"{key}_generation", 0)
-    event = st.plotly_chart(with_cell_targets(fig), key=f"{key}_{generation}", on_select="rerun",
-                            selection_mode="points", config=PLOTLY_CONFIG)
-    return cell_from_selection(event.selection)
+    """Draw the confusion heat map with clickable cells; the cell last clicked (true, predicted), if
+    any, until "Show all mistakes" (forget_click). A live chart, not st.plotly_chart: that one brings
+    its own copy of plotly.js, megabytes the browser loads and runs when a page first shows a
+    matrix (seconds of a frozen tab on a slow machine, just as a run's results appear)."""
+    live_chart(with_cell_targets(fig), key=key, on_click=lambda: _pick(key))
+    return st.session_state.get(_picked_key(key))
+
+
+def _picked_key(matrix_key: str) -> str:
+    return f"{matrix_key}_picked"
+
+
+def _pick(matrix_key: str) -> None:
+    """A click on the matrix: its point's x/y are the cell's predicted/true digit (a click off
+    the cells picks nothing and keeps the last pick)."""
+    point = getattr(st.session_state.get(matrix_key), "clicked", None)
+    cell = cell_from_selection({"points": [point]})
+    if cell is not None:
+        st.session_state[_picked_key(matrix_key)] = cell
 
 
 def forget_click(matrix_key: str) -> None:
-    st.session_state[f"{matrix_key}_generation"] = st.session_state.get(f"{matrix_key}_generation", 0) + 1
+    st.session_state.pop(_picked_key(matrix_key), None)
 
 
 def gallery(model: MLP, x: np.ndarray, ev: Evaluation, cell: Cell | None, matrix_key: str, key: str, what: str,

@@ -16,10 +16,10 @@ from digitlab.ui import identity
 from digitlab.ui import mistakes as mistakes_ui
 from digitlab.ui.home import DRAW
 from digitlab.ui.keys import MODEL_KEY
+from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, get_model, model_catalogue
 
 GALLERY_MAX = 40  # misclassified digits shown; the most confident mistakes first
-PLOTLY_CONFIG = {"displayModeBar": False}
 SAVED_KEY = "train_saved"  # {job id: saved model name}
 
 
@@ -139,7 +139,7 @@ def compare(jobs: list[TrainingJob]) -> None:
         st.caption("Pick runs above to overlay their curves.")
         return
     fig = plots.training_curves([(r["run"], r.pop("_history")) for r in rows])
-    st.plotly_chart(fig, key="train_compare_chart", config=PLOTLY_CONFIG)
+    live_chart(fig, key="train_compare_chart")
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="train_compare_table")
 
 

@@ -9,10 +9,11 @@ from tests.support.browser import wait_idle
 
 STEP = 60_000
 RUN = 300_000
-CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
+CHART = "[class*=_confusion] .js-plotly-plot"  # the matrix's live chart
 MISTAKE = "[class*='st-key-train_mistakes_mistake_']"
 # The confusion counts (rows: true, columns: predicted) from the chart that has the click targets.
 CONFUSION_JS = f"""() => {{
+  document.querySelector("[class*=_confusion]")?.scrollIntoView({{block: 'center'}});  // drawn once in view
   const gd = [...document.querySelectorAll('{CHART}')].find(c => c._fullData?.some(t => t.meta === 'cell_targets'));
   return gd ? gd._fullData[0].z.map(r => Array.from(r)) : null; }}"""
 

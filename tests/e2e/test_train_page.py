@@ -112,8 +112,9 @@ def test_stop_a_long_run_see_the_confusion_matrix_save_it_and_use_it_on_the_draw
     stop.click()
     expect(page.get_by_text(re.compile(r"Stopped \(stopped by the user\): \d+ of 2000 epochs"))).to_be_visible(timeout=STEP)
     expect(page.get_by_text("Confusion matrix", exact=True)).to_be_visible()
+    page.locator(".st-key-train_confusion").scroll_into_view_if_needed()  # a live chart is drawn once in view
     heat = page.wait_for_function(
-        "() => { const d = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]"
+        "() => { const d = [...document.querySelectorAll('.st-key-train_confusion .js-plotly-plot')]"
         ".map(c => c._fullData?.[0])"
         ".find(t => t?.type === 'heatmap'); return d ? d.z.map(r => Array.from(r)) : null; }", timeout=STEP).json_value()
     assert len(heat) == 10 and all(len(row) == 10 for row in heat)
