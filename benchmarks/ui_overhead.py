@@ -6,7 +6,8 @@ Side by side, in one run, alternating so both see the same machine load:
        sides time the same thing: data split, training, test evaluation.
   UI:  in headless Chromium on a real `streamlit run app.py`: click Train on the Train page with the
        same preset, until the test accuracy is shown (live curves polled and redrawn all along).
-Rounds alternate which side goes first. Prints each time, the medians and the ratio of the medians
+Rounds alternate which side goes first; after a UI round the page is let finish (untimed) before
+anything else runs. Prints each time, the medians and the ratio of the medians
 UI / CLI (goal: <= 1.10). The page's curves are scrolled into view, as a person watching has them.
 
 Then the cold start, on fresh servers: open the Train page, click Train at once with the seed
@@ -68,6 +69,14 @@ def ui_seconds(page) -> float:
     stop.wait_for(state="detached", timeout=600_000)
     page.get_by_test_id("stMetric").filter(has_text="Test accuracy").wait_for(timeout=60_000)
     return time.perf_counter() - start
+
+
+def settle(page) -> None:
+    """Untimed, between rounds: the page's script run over and the tab idle. What the page still
+    renders after the test accuracy shows (the mistakes, the compare chart) must not run on into
+    the CLI's round: that would slow the CLI and flatter the UI."""
+    wait_idle(page, timeout=120_000)
+    page.evaluate("() => new Promise((done) => requestIdleCallback(() => done(), {timeout: 30000}))")
 
 
 # Timed inside the page, as draw_latency.py does: from the click event's own time stamp (so a tab
@@ -134,8 +143,10 @@ def run(args) -> None:
             if i % 2:
                 cli.append(cli_seconds(args.preset, args.epochs))
                 ui.append(ui_seconds(page))
+                settle(page)
             else:
                 ui.append(ui_seconds(page))
+                settle(page)
                 cli.append(cli_seconds(args.preset, args.epochs))
             print(f"repeat {i}: CLI {cli[-1]:.2f} s   UI {ui[-1]:.2f} s", flush=True)
         browser.close()
