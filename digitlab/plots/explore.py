@@ -64,7 +64,8 @@ def optimization_history(study: optuna.Study, height: int = 320) -> go.Figure:
 
 
 def parallel_coordinates(study: optuna.Study, height: int = 360) -> go.Figure:
-    return _optuna(ov.plot_parallel_coordinate, study, "Parallel coordinates", height, 2)
+    fig = _optuna(ov.plot_parallel_coordinate, study, "Parallel coordinates", height, 2)
+    return fig.update_layout(margin_l=40)  # the first axis's tick labels sit left of it
 
 
 def importances(study: optuna.Study, height: int = 320) -> go.Figure:

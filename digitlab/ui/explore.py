@@ -23,11 +23,11 @@ from digitlab.sweep.space import apply
 from digitlab.jobs import WAITING, Job
 from digitlab.train import OPTIMIZERS, TrainConfig
 from digitlab.ui import explore_link, fair_use, identity, presentation
+from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import session_alive
 
 JOB_KEY, STUDY_KEY = "explore_job", "explore_study"
 POLL_SECONDS = 1.0  # each poll re-sends the live charts; a trial takes about a second anyway
-PLOTLY_CONFIG = {"displayModeBar": False}
 # The controls' steps live in digitlab.share, which checks a link's values against the same ones.
 LR_STEPS, WD_STEPS, WIDTHS, BATCHES = (list(v) for v in (share.LR_STEPS, share.WD_STEPS, share.WIDTHS, share.BATCHES))
 
@@ -205,10 +205,12 @@ def live(study_name: str, running: bool) -> None:
                                     "seconds": st.column_config.NumberColumn(format="%.1f"),
                                     "dropout": st.column_config.NumberColumn(format="%.2f")})
     with right:
-        st.plotly_chart(figs.optimization_history(study), key="explore_history", config=PLOTLY_CONFIG)
+        live_chart(figs.optimization_history(study), key="explore_history")
     c1, c2 = st.columns(2, gap="medium")
-    c1.plotly_chart(figs.parallel_coordinates(study), key="explore_parallel", config=PLOTLY_CONFIG)
-    c2.plotly_chart(figs.learning_curves(study), key="explore_curves", config=PLOTLY_CONFIG)
+    with c1:
+        live_chart(figs.parallel_coordinates(study), key="explore_parallel")
+    with c2:
+        live_chart(figs.learning_curves(study), key="explore_curves")
 
 
 def progress_line(job: Job) -> None:
@@ -237,9 +239,11 @@ def progress_line(job: Job) -> None:
 def slow_plots(study: optuna.Study) -> None:
     st.markdown("#### What mattered")
     a, b = st.columns(2, gap="medium")
-    a.plotly_chart(figs.importances(study), key="explore_importances", config=PLOTLY_CONFIG)
-    b.plotly_chart(figs.contour(study), key="explore_contour", config=PLOTLY_CONFIG)
-    st.plotly_chart(figs.slices(study), key="explore_slice", config=PLOTLY_CONFIG)
+    with a:
+        live_chart(figs.importances(study), key="explore_importances")
+    with b:
+        live_chart(figs.contour(study), key="explore_contour")
+    live_chart(figs.slices(study), key="explore_slice")
 
 
 def best_panel(study: optuna.Study) -> None:

@@ -5,6 +5,18 @@ from playwright.sync_api import expect
 
 from tests.support.browser import wait_idle
 
+CHART_KEYS = ("explore_history", "explore_parallel", "explore_curves", "explore_importances", "explore_contour",
+              "explore_slice")
+CHARTS_JS = """() => { window.charts = () => [...document.querySelectorAll("[class*='st-key-explore_'] .js-plotly-plot")]; }"""
+
+
+def draw_every_chart(page) -> None:
+    """A live chart is drawn once it comes into view: bring each into view until it is drawn."""
+    for key in CHART_KEYS:
+        box = page.locator(f".st-key-{key}")
+        box.scroll_into_view_if_needed()
+        expect(box.locator(".js-plotly-plot")).to_have_count(1, timeout=30_000)
+
 
 def _set_number(page, label: str, value: int) -> None:
     box = page.get_by_label(label, exact=True)
@@ -26,11 +38,13 @@ def test_five_trial_sweep_shows_table_and_parallel_coordinates(page, app_url):
     wait_idle(page)
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
 
+    page.evaluate(CHARTS_JS)
+    draw_every_chart(page)
     # The parallel-coordinates chart (Optuna draws it as one line trace per completed trial across
     # one x position per axis: the score, then every parameter).
     handle = page.wait_for_function(
         """() => {
-            for (const el of document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')) {
+            for (const el of charts()) {
                 const axis = (el._fullLayout || {}).xaxis || {};
                 if (!String((el._fullLayout.title || {}).text).includes('Parallel coordinates')) continue;
                 const lines = (el._fullData || []).filter(t => t.mode === 'lines');
@@ -47,7 +61,7 @@ def test_five_trial_sweep_shows_table_and_parallel_coordinates(page, app_url):
     # for, and every completed trial (a line in the parallel coordinates) runs all 6.
     curves = json.loads(page.wait_for_function(
         """() => {
-            for (const el of document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')) {
+            for (const el of charts()) {
                 if (!String((el._fullLayout.title || {}).text).includes('Learning curves')) continue;
                 const lines = (el._fullData || []).filter(t => t.mode === 'lines');
                 if (lines.length) return JSON.stringify(lines.map(t => Array.from(t.x)));
@@ -59,7 +73,7 @@ def test_five_trial_sweep_shows_table_and_parallel_coordinates(page, app_url):
     # and the plots of what mattered are all drawn after the sweep
     titles = page.wait_for_function(
         """(wanted) => {
-            const titles = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
+            const titles = [...charts()]
                 .map(el => String((el._fullLayout?.title || {}).text));
             return wanted.every(w => titles.some(t => t.includes(w))) ? titles : null;
         }""", arg=["Optimization history", "Parameter importances", "Contour", "Slice"], timeout=30_000).json_value()
