@@ -53,3 +53,17 @@ def test_every_page_starts_with_a_hidden_plotly_js_preload_when_it_is_served(mon
     from digitlab.ui.style import APP_STYLE
 
     assert f".st-key-{live_chart.PRELOAD_KEY} {{ display: none; }}" in APP_STYLE
+
+
+def test_figures_go_to_the_browser_as_plotly_would_write_them_nan_as_null():
+    import json
+
+    import numpy as np
+    import plotly
+
+    from digitlab import plots
+
+    for fig in (plots.probability_bars(np.linspace(0, 1, 10)), plots.confusion_heatmap(np.eye(10, dtype=int) * 3)):
+        spec = fig.to_plotly_json()
+        assert json.loads(live_chart._to_json(spec)) == json.loads(json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder))
+    assert json.loads(live_chart._to_json({"data": [{"y": [1.0, float("nan"), float("inf")]}]})) == {"data": [{"y": [1.0, None, None]}]}

@@ -47,6 +47,28 @@ def test_set_history_updates_in_place_like_a_fresh_build():
     assert fig.to_plotly_json() == fresh.to_plotly_json()
 
 
+def test_the_json_update_gives_the_chart_what_the_figure_update_does():
+    """The Train page's polls update the figure's plain JSON (set_history_spec): once in the browser
+    (JSON, NaN as null) it holds the same curves as set_history's figure, per-batch line included."""
+    import json
+
+    import plotly
+
+    h = with_batches(history(7)) + [EpochMetrics(8, 8, float("nan"), 0.5, None, None, 0.8)]  # a diverged epoch
+    spec = plots.training_curves([("run 1", [])], epochs=10, per_batch=True).to_plotly_json()
+    assert plots.set_history_spec(spec, h) is spec
+    fig = plots.set_history(plots.training_curves([("run 1", [])], epochs=10, per_batch=True), h)
+    sent = json.loads(json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder))
+    assert len(sent["data"]) == len(fig.data) == 5 and sent["data"][-1]["meta"] == "batches"
+    for mine, theirs in zip(sent["data"], fig.data):
+        for axis in ("x", "y"):
+            got = np.array([np.nan if v is None else v for v in mine[axis]], dtype=float)
+            assert np.array_equal(got, np.asarray(getattr(theirs, axis), dtype=float), equal_nan=True)
+        assert mine.get("showlegend") == theirs.showlegend and mine.get("mode") == theirs.mode
+    assert np.isnan(np.array(fig.data[0].y, dtype=float)[-1]) and sent["data"][0]["y"][-1] is None
+    assert len(sent["data"][-1]["x"]) > 7, "the per-batch line came along"
+
+
 def test_long_runs_are_thinned_but_keep_both_ends():
     fig = plots.training_curves([("long", history(2000))])
     x = np.asarray(fig.data[0].x)

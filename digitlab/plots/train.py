@@ -2,6 +2,8 @@
 confusion matrix as a heat map."""
 from __future__ import annotations
 
+import math
+
 from dataclasses import is_dataclass
 from typing import Sequence
 
@@ -97,18 +99,43 @@ def training_curves(runs: Sequence[tuple[str, Sequence]], height: int = 340, epo
 def set_history(fig: go.Figure, history: Sequence, run: int = 0) -> go.Figure:
     """Put one run's per-epoch metrics into its four traces, in place (no validation split: the
     dashed traces stay empty), and for run 0 its per-batch losses into the per_batch trace if any."""
-    rows = _rows(history)
-    x = np.array([r["epoch"] for r in rows])
+    per_batch = bool(fig.data) and fig.data[-1].meta == "batches"
     with fig.batch_update():
-        if run == 0 and fig.data and fig.data[-1].meta == "batches":
-            fig.data[-1].x, fig.data[-1].y = batch_losses(history)
-        for trace, (split, key) in zip(fig.data[4 * run : 4 * run + 4], CURVES):
-            y = [r[f"{split}_{key}"] for r in rows]
-            has = any(v is not None for v in y)
-            trace.x, trace.y = (x, np.array(y, dtype=float)) if has else ([], [])
-            trace.showlegend = has and key == "loss"
-            trace.mode = "lines+markers" if len(x) == 1 else "lines"
+        for index, props in _history_props(history, run, per_batch).items():
+            fig.data[index].update(props)
     return fig
+
+
+def set_history_spec(spec: dict, history: Sequence) -> dict:
+    """set_history for run 0 on the figure's plain JSON (go.Figure.to_plotly_json()), in place: what
+    the Train page's polls do several times a second while a run trains, in the server process
+    whose lock (the GIL) that run's training thread needs too. Plotly's figure objects validate and
+    deep-copy every array at every poll; this writes plain lists (NaN as None, JSON's null)."""
+    data = spec["data"]
+    for index, props in _history_props(history, 0, bool(data) and data[-1].get("meta") == "batches").items():
+        props["x"], props["y"] = _plain(props["x"]), _plain(props["y"])
+        data[index].update(props)
+    return spec
+
+
+def _plain(values: np.ndarray) -> list:
+    return [v if math.isfinite(v) else None for v in values.tolist()]
+
+
+def _history_props(history: Sequence, run: int, per_batch: bool) -> dict[int, dict]:
+    """Trace index -> the values set_history gives it (x and y as float arrays)."""
+    rows = _rows(history)
+    x = np.array([r["epoch"] for r in rows], dtype=float)
+    props = {}
+    if run == 0 and per_batch:
+        bx, by = batch_losses(history)
+        props[-1] = {"x": np.asarray(bx, dtype=float), "y": np.asarray(by, dtype=float)}
+    for offset, (split, key) in enumerate(CURVES):
+        y = [r[f"{split}_{key}"] for r in rows]
+        has = any(v is not None for v in y)
+        props[4 * run + offset] = {"x": x if has else np.zeros(0), "y": np.array(y, dtype=float) if has else np.zeros(0),
+                                   "showlegend": has and key == "loss", "mode": "lines+markers" if len(x) == 1 else "lines"}
+    return props
 
 
 def confusion_heatmap(confusion: np.ndarray, normalized: bool = False, height: int = 420) -> go.Figure:

@@ -162,16 +162,28 @@ def preload_plotly() -> None:
         _chart(key=PRELOAD_KEY, data={"preload": True})
 
 
-def live_chart(figure: go.Figure, key: str, on_click: Callable[[], None] | None = None) -> None:
-    """Show `figure`; the element under `key` keeps its chart and redraws it in place next time.
-    With on_click, clicking a point calls it (then reruns) with st.session_state[key].clicked set to
-    the point's {"x": ..., "y": ...}."""
+def live_chart(figure: go.Figure | dict, key: str, on_click: Callable[[], None] | None = None) -> None:
+    """Show `figure` (a go.Figure, or its to_plotly_json() dict); the element under `key` keeps its
+    chart and redraws it in place next time. With on_click, clicking a point calls it (then reruns)
+    with st.session_state[key].clicked set to the point's {"x": ..., "y": ...}."""
     if not _plotly_js_served():  # still a chart, rebuilt per change, without clicks
         st.plotly_chart(figure, key=key, config={"displayModeBar": False})
         return
-    spec = figure.to_plotly_json()
-    spec["layout"] = {k: v for k, v in spec["layout"].items() if k != "template"}  # the page sets the look
-    data = {"figure": json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder),
+    spec = figure if isinstance(figure, dict) else figure.to_plotly_json()
+    spec = {**spec, "layout": {k: v for k, v in spec["layout"].items() if k != "template"}}  # the page sets the look
+    data = {"figure": _to_json(spec),
             "height": spec["layout"].get("height", 450),  # plotly.js's default height
             "clickable": on_click is not None}
     _chart(key=key, data=data, **({"on_clicked_change": on_click} if on_click else {}))
+
+
+_ENCODER = plotly.utils.PlotlyJSONEncoder()
+
+
+def _to_json(spec: dict) -> str:
+    """The figure as JSON. Plotly's encoder writes it, parses it back and writes it again to turn
+    NaN into null; a figure without NaN (the Train page's curves at every poll) skips that."""
+    try:
+        return json.dumps(spec, default=_ENCODER.default, allow_nan=False)
+    except ValueError:  # a NaN or infinity somewhere: null, as plotly.js expects
+        return json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder)

@@ -318,13 +318,12 @@ def show_progress(job: TrainingJob, snap: Snapshot, visible: int | None = None) 
         st.toast("Stopping…")
     diverged(job, snap)
     if snap.history:
-        # One figure per job, updated in place at each poll: cheaper than building a new one.
+        # One figure per job, as plain JSON, updated in place at each poll (plots.set_history_spec).
         figures = st.session_state.setdefault("_train_figures", {})
         if job.id not in figures:
             figures.clear()
-            figures[job.id] = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True)
-        fig = plots.set_history(figures[job.id], snap.history[:visible])
-        live_chart(fig, key="train_curves")
+            figures[job.id] = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True).to_plotly_json()
+        live_chart(plots.set_history_spec(figures[job.id], snap.history[:visible]), key="train_curves")
     watch_digit.show(job, snap, visible)  # the watched drawing, epoch by epoch in step with the curves
 
 
