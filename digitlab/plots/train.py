@@ -3,7 +3,6 @@ confusion matrix as a heat map."""
 from __future__ import annotations
 
 import math
-
 from dataclasses import is_dataclass
 from typing import Sequence
 
