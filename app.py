@@ -8,11 +8,13 @@ st.set_page_config(page_title="DigitLab", page_icon="✏️", layout="wide")
 # first time a server process shows a page) rather than freezing the tab when a chart is first drawn.
 preload_plotly()
 
-from digitlab.ui import identity, style  # noqa: E402 - after the preload (see above)
-from digitlab.ui.pages import PAGES  # noqa: E402
-from digitlab.ui.startup import start_server_process  # noqa: E402
+from digitlab.ui.startup import start_server_process  # noqa: E402 - after the preload (see above)
 
-start_server_process()  # once per server process; a no-op under AppTest
+start_server_process()  # once per server process, before the pages' imports; a no-op under AppTest
+
+from digitlab.ui import identity, style  # noqa: E402
+from digitlab.ui.pages import PAGES  # noqa: E402
+
 style.apply()
 identity.sidebar()  # with DIGITLAB_TEACHER_KEY set: who this browser is, and the teacher field
 st.navigation(PAGES, position="top").run()

@@ -6,7 +6,8 @@ still there. No Streamlit here.
 Why a thread: training in a page's script thread freezes that session (its fragments cannot run)
 and can only be interrupted at st.* calls. So the page starts a Job; the page reads its progress
 from a polling fragment and asks it to `stop()`. The thread never touches the UI, the UI never
-touches the model while it trains.
+touches the model while it trains. The work itself may run elsewhere: a Train-page run trains in a
+warm training process (training_workers.py), a sweep in a child process; the thread waits for it.
 
 Why a limit: the machine has 2 cores and torch uses one thread per job. Every job first takes a
 slot from SLOTS (first come, first served), whatever its kind: a sweep waits behind a Train-page
@@ -29,12 +30,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from digitlab import service
+from digitlab import service, training_workers
 from digitlab.budgets import duration
 from digitlab.synth import Interrupted
 from digitlab.data import N_FEATURES
 from digitlab.evaluate import Evaluation
-from digitlab.model import MLP, predict_proba
 from digitlab.train import EpochMetrics, TrainConfig
 
 WAITING, RUNNING, DONE, STOPPED, FAILED = "waiting", "running", "done", "stopped", "failed"
@@ -58,14 +58,6 @@ def note_cpu_share(share: float) -> None:
 def cpu_contended() -> bool:
     """Whether training on this server last had to share its core (the pages then poll less)."""
     return _contended
-
-
-def cpu_share_of(work: Callable[[], Any]) -> tuple[Any, float]:
-    """Run work() in this thread: what it returned, and the CPU time it got per second of wall
-    time (at most 1)."""
-    cpu, wall = time.thread_time(), time.perf_counter()
-    result = work()
-    return result, min(1.0, (time.thread_time() - cpu) / max(1e-9, time.perf_counter() - wall))
 
 
 class Slots:
@@ -336,10 +328,13 @@ class TrainingJob(Job):
     """The Train page's run: service.train for one TrainConfig, recorded in the run history when it
     ends (source "ui"); saving under a name comes later (save()). Read `model` only once finished.
 
+    The training itself runs in a warm training process (training_workers.POOL), not in the server:
+    there it shares no GIL with the sessions' script runs. Its epochs arrive here as they end.
+
     `probe` is a drawing to watch being learned (64 raw 0-16 values, the model's input): after every
-    epoch the training thread runs it through the model once and keeps the ten probabilities as
-    plain floats next to that epoch's metrics (Snapshot.probe), so no other thread reads the model
-    while it trains. They are the network as each epoch left it, before any calibration (as the
+    epoch the training process runs it through the model once and sends the ten probabilities as
+    plain floats with that epoch's metrics (Snapshot.probe), so nothing else reads the model while
+    it trains. They are the network as each epoch left it, before any calibration (as the
     curves are)."""
 
     def __init__(self, config: TrainConfig, *, slots: Slots | None = None,
@@ -397,24 +392,16 @@ class TrainingJob(Job):
         return service.save_and_record(self.trained, name, source="ui", run_id=self.run_id, overwrite=overwrite)
 
     def _train(self, job: Job) -> service.Trained:
-        seen: list[tuple[float, ...]] = []  # the probe's probabilities for the epoch just ended
-
-        def look(model: MLP) -> None:  # in this thread, between two epochs: the model stands still
-            training = model.training
-            seen.append(tuple(predict_proba(model, self.probe).tolist()))  # eval mode, no autograd
-            model.train(training)  # dropout back on if it was
-
-        def keep(metrics: EpochMetrics) -> None:
+        def keep(metrics: EpochMetrics, probe: list[float] | None) -> None:  # as each epoch arrives
             with self._lock:
                 self._history.append(metrics)
-                self._probe_history.extend(seen)  # with its epoch, under the same lock
+                if probe is not None:
+                    self._probe_history.append(tuple(probe))  # with its epoch, under the same lock
             self._first_epoch.set()
-            seen.clear()
             self._owner_gone()  # sets the stop event when the owner has gone
 
-        trained, share = cpu_share_of(lambda: service.train(self.config, stop=self.stop_event, on_epoch=keep,
-                                                            actor=self.actor,
-                                                            look=look if self.probe is not None else None))
+        trained, share = training_workers.POOL.train(self.config, keep=self._slots.limit, stop=self.stop_event,
+                                                     on_epoch=keep, probe=self.probe, actor=self.actor)
         note_cpu_share(share)
         # Into the run history (Explore page, `python -m digitlab runs`); a failed write costs the run nothing.
         saved = service.save_and_record(trained, None, source="ui")
@@ -427,4 +414,5 @@ class TrainingJob(Job):
         return DONE if trained.complete else STOPPED
 
     def _message(self, exc: Exception) -> str:
-        return f"training failed: {type(exc).__name__}: {exc}"
+        kind = exc.kind if isinstance(exc, training_workers.RunFailed) else type(exc).__name__
+        return f"training failed: {kind}: {exc}"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from digitlab import budgets, service
+from digitlab import budgets, training_workers
 from digitlab.budgets import Budget, parameters, server_budget
 from digitlab.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Job, Slots, TrainingJob
 from digitlab.model import MLP, ModelConfig
@@ -43,7 +43,7 @@ def test_too_big_a_network_is_named_with_its_size_and_what_to_do():
 
 
 def test_a_run_at_its_time_budget_stops_keeps_its_model_and_says_why():
-    service.warm_up()  # first-use costs (imports, the dataset) come before the first batch, unstoppable
+    training_workers.POOL.warm()  # a warm training process, as a server has: the budget times training
     job = TrainingJob(TrainConfig(epochs=MAX_EPOCHS), slots=Slots(1), seconds=1.5).start()
     assert job.join(60)
     snap = job.snapshot()

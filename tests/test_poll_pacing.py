@@ -1,12 +1,16 @@
 """How often the Train page polls: a server whose training had to share its core polls less
 (digitlab.jobs.cpu_contended, used by digitlab/ui/train.py)."""
+import os
+import signal
 import time
 
 import pytest
 
-from digitlab import jobs, service
-from digitlab.jobs import Slots, TrainingJob, cpu_contended, cpu_share_of, note_cpu_share
+from digitlab import jobs, training_workers
+from digitlab.jobs import Slots, TrainingJob, cpu_contended, note_cpu_share
+from digitlab.training_process import cpu_share_of
 from digitlab.train import TrainConfig
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -39,14 +43,14 @@ def test_busy_below_three_quarters_and_calm_again_only_from_nine_tenths():
     assert not cpu_contended()
 
 
-def test_a_training_job_reports_the_share_its_thread_got(monkeypatch):
-    real_train = service.train
-
-    def starved_train(*args, **kwargs):  # as if the core went to others most of the time
-        time.sleep(1.0)
-        return real_train(*args, **kwargs)
-
-    monkeypatch.setattr(service, "train", starved_train)
-    job = TrainingJob(TrainConfig(hidden=(8,), epochs=1), slots=Slots(1)).start()
-    assert job.join(60) and job.snapshot().error is None
+def test_a_training_job_reports_the_share_its_training_process_got(monkeypatch):
+    taken = []
+    real_take = training_workers.POOL.take
+    monkeypatch.setattr(training_workers.POOL, "take", lambda: taken.append(real_take()) or taken[-1])
+    job = TrainingJob(TrainConfig(hidden=(8,), epochs=40), slots=Slots(1)).start()
+    wait_until(lambda: len(job.snapshot().history) >= 1)
+    os.kill(taken[0].pid, signal.SIGSTOP)  # as if the core went to others for a while
+    time.sleep(1.5)
+    os.kill(taken[0].pid, signal.SIGCONT)
+    assert job.join(60) and job.snapshot().error is None and job.snapshot().epoch == 40
     assert cpu_contended()

@@ -3,7 +3,7 @@ run to the evaluation, saving under a checked name, comparing runs."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digitlab import service
+from digitlab import training_workers
 from digitlab.train import PRESETS
 from digitlab.ui.keys import TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from tests.support.apptest import until_evaluated
@@ -116,11 +116,10 @@ def test_a_short_run_ends_in_a_full_evaluation(at):
 
 
 def test_a_failing_run_shows_a_message_not_a_traceback(at, monkeypatch):
-    def broken_fit(*args, **kwargs):
-        raise ValueError("weights became NaN")
-        yield
+    def broken_run(*args, **kwargs):  # what the training process reports when training raises
+        raise training_workers.RunFailed("ValueError", "weights became NaN")
 
-    monkeypatch.setattr(service, "fit", broken_fit)
+    monkeypatch.setattr(training_workers.POOL, "train", broken_run)
     run_to_end(at)
     assert not at.exception
     assert any("weights became NaN" in e for e in errors(at))

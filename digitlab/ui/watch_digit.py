@@ -3,8 +3,8 @@ or one drawn here) and, while a run trains, see that drawing's ten probabilities
 from the network being trained: bars for the epoch just shown and a line per digit over the run.
 
 The page never touches the model being trained: the job is started with the drawing as its probe
-(TrainingJob(..., probe=...)), its training thread runs the drawing through the model at the end of
-each epoch and keeps the ten numbers as plain floats (Snapshot.probe), and this module draws them,
+(TrainingJob(..., probe=...)), its training process runs the drawing through the model at the end of
+each epoch and sends the ten numbers as plain floats (Snapshot.probe), and this module draws them,
 epoch by epoch, in step with the curves (the Train page's polls and catch-up replay).
 """
 from __future__ import annotations
