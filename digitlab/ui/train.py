@@ -29,9 +29,10 @@ POLL_SECONDS = 0.2  # each poll re-sends the curves: a few KB (the per-batch lin
 # Where the browser shares the CPU with training (one slow core), that comes out of training: on a
 # server whose last training had to share its core (jobs.cpu_contended), runs are polled every
 # BUSY_POLL_SECONDS instead (the curves still replay every epoch, see REPLAY_SECONDS).
-BUSY_POLL_SECONDS = 1.0
+BUSY_POLL_SECONDS = 2.0
 # A backlog of epochs is replayed, not skipped: the curves advance by at most the whole run per
-# REPLAY_SECONDS, and by at most 1/REPLAY_POLLS of it per poll (so in 10 steps at least, however slow)
+# REPLAY_SECONDS, and once the run has finished by at most 1/REPLAY_POLLS of it per poll (so a
+# short run is seen in 10 steps at least, however slow)
 REPLAY_SECONDS, REPLAY_POLLS = 2.0, 10
 FIRST_EPOCH_WAIT = 0.3  # seconds (the seed preset's first epoch: under 0.1 s even on the slow setting)
 SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far, when)
@@ -297,11 +298,14 @@ def live_progress(job: TrainingJob, every: float) -> None:
     now = time.monotonic()
     job_id, shown, then = st.session_state.get(SHOWN_KEY, (None, 0, now))
     shown, then = (shown, then) if job_id == job.id else (0, now - every)
-    step = max(1, math.floor(snap.epochs * min((now - then) / REPLAY_SECONDS, 1 / REPLAY_POLLS)))
+    # While the run trains, the curves keep up with it (a long run's backlog would otherwise hold
+    # its results back); only a finished run's backlog is also held to 1/REPLAY_POLLS per poll.
+    pace = (now - then) / REPLAY_SECONDS
+    step = max(1, math.floor(snap.epochs * (min(pace, 1 / REPLAY_POLLS) if snap.finished else pace)))
     visible = min(len(snap.history), shown + step)
     st.session_state[SHOWN_KEY] = (job.id, visible, now)
-    if snap.finished and shown >= len(snap.history):
-        st.rerun()  # the whole page once: polling stops (no fragment) and the evaluation appears
+    if snap.finished and visible >= len(snap.history):
+        st.rerun()  # the whole page once, with every epoch: polling stops (no fragment) and the evaluation appears
     if snap.finished and every > POLL_SECONDS and visible < len(snap.history):
         st.rerun()  # the whole page once, which polls the replay of the rest at the quick pace
     show_progress(job, snap, visible)
