@@ -8,7 +8,7 @@ from typing import Callable
 
 import optuna
 
-from digitlab import service
+from digitlab import service, training_workers
 from digitlab.jobs import Job
 from digitlab.store import acting_as
 from digitlab.sweep.results import best_config
@@ -26,11 +26,13 @@ class BestModel:
 
 
 def train_best(study: optuna.Study, name: str, *, overwrite: bool = False, stop=None,
-               on_epoch: Callable[[EpochMetrics], None] | None = None, source: str = "sweep") -> BestModel:
-    """Train the best trial's config on the whole training split, save it as `name`, record the run."""
+               on_epoch: Callable[[EpochMetrics], None] | None = None, source: str = "sweep",
+               train: Callable[..., service.Trained] = service.train) -> BestModel:
+    """Train the best trial's config on the whole training split, save it as `name`, record the run.
+    `train` is service.train or the same in a training process (train_best_job)."""
     service.check_new_name(name, overwrite=overwrite)  # fail before training, not after
     config, trial = best_config(study)
-    trained = service.train(config, stop=stop, on_epoch=on_epoch)
+    trained = train(config, stop=stop, on_epoch=on_epoch)
     origin = {"study": study.study_name, "trial": trial.number, "val_accuracy": trial.value}
     saved = service.save_and_record(trained, name, source=source, overwrite=overwrite, extra={"sweep": origin})
     return BestModel(saved.path, saved.run_id, trained.test_accuracy, config, trial.number,
@@ -42,7 +44,12 @@ def train_best_job(study: optuna.Study, name: str, *, source: str = "ui", actor=
     EpochMetrics, job.result the BestModel. The model is saved as `actor`'s (ownership.Actor; None:
     nobody's, as from the command line)."""
     def work(job: Job):
+        def in_a_training_process(config, *, stop, on_epoch):  # as the Train page's runs: off the server's GIL
+            return training_workers.POOL.train(config, keep=job.slots.limit, stop=stop,
+                                               on_epoch=lambda metrics, _probe: on_epoch(metrics))[0]
+
         with acting_as(actor):  # a context var, so set in this thread; None acts as the command line
-            return train_best(study, name, stop=job.stop_event, on_epoch=job.report, source=source)
+            return train_best(study, name, stop=job.stop_event, on_epoch=job.report, source=source,
+                              train=in_a_training_process)
 
     return Job(work, kind="best", label=f"train best of {study.study_name}", **job_options)
