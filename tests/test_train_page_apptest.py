@@ -213,3 +213,12 @@ def test_a_link_opened_in_the_session_sets_the_controls(at):
     at.query_params = {**at.query_params, "epochs": "7"}
     at.run()
     assert at.number_input(key="train_epochs").value == 7
+
+
+def test_a_cell_picked_in_one_runs_confusion_matrix_does_not_filter_the_next_runs_mistakes(at):
+    run_to_end(at)
+    at.session_state["train_confusion_picked"] = (3, 5)  # as a click on the matrix's cell leaves it
+    at.run()
+    assert at.session_state["train_confusion_picked"] == (3, 5)
+    train_button(at).click().run()  # a new run: its matrix is another
+    assert "train_confusion_picked" not in at.session_state

@@ -20,6 +20,7 @@ from digitlab import plots, share
 from digitlab.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Snapshot, TrainingJob, cpu_contended
 from digitlab.train import PRESETS, ConfigError, TrainConfig
 from digitlab.ui import fair_use, identity, presentation, share_link, train_results, watch_digit
+from digitlab.ui import mistakes as mistakes_ui
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
@@ -270,6 +271,7 @@ def start_job() -> None:
                       probe=watch_digit.probe(), seconds=fair_use.current().seconds, actor=identity.actor()).start()
     st.session_state[TRAIN_JOB_KEY] = job
     runs.append(job)
+    mistakes_ui.forget_click(train_results.CONFUSION_KEY)  # a cell picked in the last run's matrix
 
 
 def _all_shown(job: TrainingJob) -> bool:

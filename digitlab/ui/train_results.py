@@ -21,6 +21,7 @@ from digitlab.ui.resources import catalogue, get_model, model_catalogue
 
 GALLERY_MAX = 40  # misclassified digits shown; the most confident mistakes first
 SAVED_KEY = "train_saved"  # {job id: saved model name}
+CONFUSION_KEY = "train_confusion"  # the confusion matrix's chart; a picked cell is kept under it
 
 
 def results(job: TrainingJob) -> None:
@@ -48,8 +49,8 @@ def results(job: TrainingJob) -> None:
         mode = st.segmented_control("Show", ["Counts", "Normalized"], default="Counts", key="train_cm_mode",
                                     label_visibility="collapsed")
         fig = plots.confusion_heatmap(ev.confusion, normalized=mode == "Normalized")
-        cell = mistakes_ui.clickable_matrix(fig, "train_confusion")
-    mistakes_ui.gallery(job.model, job.x_test, ev, cell, "train_confusion", "train_mistakes", "test digits", GALLERY_MAX)
+        cell = mistakes_ui.clickable_matrix(fig, CONFUSION_KEY)
+    mistakes_ui.gallery(job.model, job.x_test, ev, cell, CONFUSION_KEY, "train_mistakes", "test digits", GALLERY_MAX)
     save_panel(job)
 
 
