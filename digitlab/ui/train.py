@@ -1,8 +1,8 @@
 """The Train page: choose hyperparameters, press Train, watch the curves, then judge the result.
 
-Training runs in a background thread (digitlab.jobs.TrainingJob) that never calls st.*; this page
-only reads the job's snapshot. While the job runs, one fragment polls it every POLL_SECONDS
-and, when the job ends and its curves are all shown, reruns the whole page once so polling switches
+Training runs in a training process, watched by a background job (digitlab.jobs.TrainingJob) that
+never calls st.*; this page only reads the job's snapshot. While the job runs, one fragment polls
+it every LIVE_POLL_SECONDS (BUSY_POLL_SECONDS on a busy machine) and, when the job ends and its curves are all shown, reruns the whole page once so polling switches
 off and the evaluation appears. The curves show every epoch arrive: when epochs come faster than
 the page polls (a short run can finish between two polls), they advance by at most the whole run
 per REPLAY_SECONDS, so a class sees the curves grow instead of a finished chart appearing. The
@@ -25,18 +25,19 @@ from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
 
-POLL_SECONDS = 0.2  # each poll re-sends the curves: a few KB (the per-batch line is thinned)
-# Every poll costs the browser a redraw of the page (tens of ms of CPU even for a small change).
-# Where the browser shares the CPU with training (one slow core), that comes out of training: on a
-# server whose last training had to share its core (jobs.cpu_contended), runs are polled every
-# BUSY_POLL_SECONDS instead (the curves still replay every epoch, see REPLAY_SECONDS).
-BUSY_POLL_SECONDS = 2.0
+# Every poll re-sends the curves (a few KB: the per-batch line is thinned) and costs the browser a
+# redraw of the page (tens of ms of CPU even for a small change), and the browser's CPU is the
+# training's too: on two hyperthreads of one core, polling five times a second made a run half as
+# slow again without taking CPU time from it. So a running job is polled LIVE_POLL_SECONDS apart,
+# and BUSY_POLL_SECONDS apart on a server whose last training had to share its core
+# (jobs.cpu_contended); a finished run's backlog is replayed POLL_SECONDS apart (see REPLAY_SECONDS).
+POLL_SECONDS, LIVE_POLL_SECONDS, BUSY_POLL_SECONDS = 0.2, 0.5, 2.0
 # A backlog of epochs is replayed, not skipped: the curves advance by at most the whole run per
-# REPLAY_SECONDS, and once the run has finished by at most 1/REPLAY_POLLS of it per poll (so a
-# short run is seen in 10 steps at least, however slow)
-REPLAY_SECONDS, REPLAY_POLLS = 2.0, 10
+# REPLAY_SECONDS, and a finished run seen in fewer than SEEN_GROWING states so far by at most
+# 1/REPLAY_POLLS of it per poll (so a short run is seen in 10 steps at least, however slow)
+REPLAY_SECONDS, REPLAY_POLLS, SEEN_GROWING = 2.0, 10, 5
 FIRST_EPOCH_WAIT = 0.3  # seconds (the seed preset's first epoch: under 0.1 s even on the slow setting)
-SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far, when)
+SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far, when, curve states drawn)
 LR_CHOICES = list(share.LR_CHOICES)  # a log scale, 1e-5 .. 10 (a link is checked against the same steps)
 PRESET_KEY = "train_preset"
 PRESET_TEXT = {
@@ -85,8 +86,9 @@ def page() -> None:
         busy = cpu_contended()
         # A run that ends within a poll is waited for here (a short run: often in the click's own
         # rerun), and a finished run no longer competes for the CPU: its curves replay at the quick pace
-        finished = _settle(job, BUSY_POLL_SECONDS if busy else POLL_SECONDS).finished
-        every = BUSY_POLL_SECONDS if busy and not finished else POLL_SECONDS
+        live_every = BUSY_POLL_SECONDS if busy else LIVE_POLL_SECONDS
+        finished = _settle(job, live_every).finished
+        every = POLL_SECONDS if finished else live_every
         st.fragment(live_progress, run_every=every)(job, every)
     train_results.compare(st.session_state.get(TRAIN_RUNS_KEY, []))
 
@@ -275,7 +277,7 @@ def start_job() -> None:
 
 
 def _all_shown(job: TrainingJob) -> bool:
-    job_id, shown, _ = st.session_state.get(SHOWN_KEY, (None, 0, 0.0))
+    job_id, shown, _, _ = st.session_state.get(SHOWN_KEY, (None, 0, 0.0, 0))
     return job_id == job.id and shown >= len(job.snapshot().history)
 
 
@@ -298,14 +300,16 @@ def live_progress(job: TrainingJob, every: float) -> None:
     """The polling fragment's body; page() has it run every `every` seconds."""
     snap = _settle(job, every)
     now = time.monotonic()
-    job_id, shown, then = st.session_state.get(SHOWN_KEY, (None, 0, now))
-    shown, then = (shown, then) if job_id == job.id else (0, now - every)
-    # While the run trains, the curves keep up with it (a long run's backlog would otherwise hold
-    # its results back); only a finished run's backlog is also held to 1/REPLAY_POLLS per poll.
+    job_id, shown, then, states = st.session_state.get(SHOWN_KEY, (None, 0, now, 0))
+    shown, then, states = (shown, then, states) if job_id == job.id else (0, now - every, 0)
+    # The curves advance by at most the whole run per REPLAY_SECONDS; a finished run not yet seen
+    # in SEEN_GROWING states (a short run) also by at most 1/REPLAY_POLLS of it per poll. A longer
+    # run, seen growing while it trained, shows the rest at once: its results are not held back.
     pace = (now - then) / REPLAY_SECONDS
-    step = max(1, math.floor(snap.epochs * (min(pace, 1 / REPLAY_POLLS) if snap.finished else pace)))
+    replaying = snap.finished and states < SEEN_GROWING
+    step = max(1, math.floor(snap.epochs * (min(pace, 1 / REPLAY_POLLS) if replaying else pace)))
     visible = min(len(snap.history), shown + step)
-    st.session_state[SHOWN_KEY] = (job.id, visible, now)
+    st.session_state[SHOWN_KEY] = (job.id, visible, now, states + (visible > shown))
     if snap.finished and visible >= len(snap.history):
         st.rerun()  # the whole page once, with every epoch: polling stops (no fragment) and the evaluation appears
     if snap.finished and every > POLL_SECONDS and visible < len(snap.history):
