@@ -11,19 +11,19 @@ It speaks in frames (pipe_frames.py) on stdin and stdout; what training prints g
        {"stop": true}: end the run in progress before its next batch, keeping the model
   out: {"ready": cpu share} once warm (imports, the dataset, a thrown-away epoch)
        {"epoch": EpochMetrics dict, "probe": [10] | null} after every epoch
-       {"done": {"share": cpu share}} + the run (encode_run) | {"failed": message, "type": name}
+       {"done": {"share": cpu share, ...the run's scalars}} + its arrays (encode_run)
+       | {"failed": message, "type": name}
 A closed stdin (the server has gone) ends the run in progress and the process.
 """
 from __future__ import annotations
 
-import json
 import os
 import queue
 import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import Any, Callable
 
 import numpy as np
@@ -112,7 +112,8 @@ def _train(out, request: dict, stop: threading.Event) -> None:
     except Exception as exc:  # the server turns it into the run's message
         write_frame(out, {"failed": str(exc), "type": type(exc).__name__})
         return
-    write_frame(out, {"done": {"share": share}}, encode_run(trained))
+    scalars, arrays = encode_run(trained)
+    write_frame(out, {"done": {"share": share, **scalars}}, arrays)
 
 
 def _set_env(env: dict) -> None:
@@ -122,10 +123,10 @@ def _set_env(env: dict) -> None:
     os.environ.update({k: str(v) for k, v in env.items() if k.startswith(ENV_PREFIXES)})
 
 
-def encode_run(trained) -> bytes:
-    """A finished run as safetensors: the weights (checksummed, as a saved model's are), the data
-    it was trained and tested on, the evaluation's arrays; the model's config and the evaluation's
-    scalars in its metadata."""
+def encode_run(trained) -> tuple[dict, bytes]:
+    """A finished run: its scalars for a frame's JSON header (the model's config, the weights'
+    checksum as a saved model has it, the evaluation's accuracy and report), and as safetensors the
+    weights, the data it was trained and tested on and the evaluation's arrays."""
     from safetensors.numpy import save
 
     from digitlab.store import tensors_sha256
@@ -135,12 +136,12 @@ def encode_run(trained) -> bytes:
     arrays = {f"model.{k}": v.numpy() for k, v in weights.items()}
     arrays |= {f"splits.{name}": np.ascontiguousarray(getattr(trained.splits, name)) for name in SPLITS}
     arrays |= {f"evaluation.{name}": np.ascontiguousarray(getattr(ev, name)) for name in EVALUATION_ARRAYS}
-    meta = {"model": trained.model.config.to_dict(), "weights_sha256": tensors_sha256(weights),
-            "accuracy": ev.accuracy, "report": ev.report}
-    return save(arrays, metadata={"run": json.dumps(meta)})
+    scalars = {"model": trained.model.config.to_dict(), "weights_sha256": tensors_sha256(weights),
+               "accuracy": ev.accuracy, "report": ev.report}
+    return scalars, save(arrays)
 
 
-def decode_run(data: bytes, config, history: list):
+def decode_run(scalars: dict, data: bytes, config, history: list):
     """The server's side of encode_run: the service.Trained the process had. ValueError if
     anything is off."""
     import torch
@@ -155,29 +156,18 @@ def decode_run(data: bytes, config, history: list):
 
     try:
         arrays = load(data)
-        (length,) = np.frombuffer(data[:8], dtype="<u8")
-        meta = json.loads(json.loads(data[8:8 + int(length)])["__metadata__"]["run"])
         weights = {k.removeprefix("model."): torch.from_numpy(v) for k, v in arrays.items() if k.startswith("model.")}
-        if tensors_sha256(weights) != meta["weights_sha256"]:
+        if tensors_sha256(weights) != scalars["weights_sha256"]:
             raise ValueError("its weights do not match their checksum")
-        model = MLP(ModelConfig(**{**meta["model"], "hidden": tuple(meta["model"]["hidden"])}))
+        model = MLP(ModelConfig(**{**scalars["model"], "hidden": tuple(scalars["model"]["hidden"])}))
         model.load_state_dict(weights)  # strict: every name and shape the config implies
         model.eval()
-        evaluation = Evaluation(accuracy=float(meta["accuracy"]), report=str(meta["report"]),
+        evaluation = Evaluation(accuracy=float(scalars["accuracy"]), report=str(scalars["report"]),
                                 **{name: arrays[f"evaluation.{name}"] for name in EVALUATION_ARRAYS})
         splits = Splits(**{name: arrays[f"splits.{name}"] for name in SPLITS})
     except (SafetensorError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ValueError(f"the training process sent back a run that cannot be read ({exc})") from exc
     return Trained(config, model, splits, history, evaluation)
-
-
-def metrics_from(d: dict):
-    from digitlab.train import EpochMetrics
-
-    known = {f.name for f in fields(EpochMetrics)}
-    values = {k: v for k, v in d.items() if k in known}
-    values["batch_losses"] = tuple(values.get("batch_losses") or ())
-    return EpochMetrics(**values)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from digitlab.pipe_frames import FrameError, read_frame, write_frame
-from digitlab.training_process import ENV_PREFIXES, decode_run, metrics_from
+from digitlab.training_process import ENV_PREFIXES, decode_run
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]  # where `-m digitlab.training_process` is found
 STOP_CHECK_SECONDS = 0.05  # how soon a stop reaches the process (it then ends within a batch)
@@ -65,7 +65,10 @@ class TrainingWorker:
     def train(self, config, *, stop: threading.Event, on_epoch: Callable, probe=None, actor=None):
         """service.train(config) in the process: on_epoch(metrics, probe_probabilities) per epoch,
         as it arrives. Returns (service.Trained, the CPU share training got). Raises RunFailed for
-        an exception inside training (synth.Interrupted for a stop before the first epoch), WorkerDied if the process did not see the run through."""
+        an exception inside training (synth.Interrupted for a stop before the first epoch), and
+        WorkerDied if the process did not see the run through."""
+        from digitlab.train import EpochMetrics  # here: the server imports this module before torch
+
         self.ready()
         env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
         self._send({"train": config.to_dict(), "env": env, "actor": asdict(actor) if actor else None,
@@ -77,10 +80,11 @@ class TrainingWorker:
             while True:
                 header, payload = self._next()
                 if "epoch" in header:
-                    history.append(metrics_from(header["epoch"]))
+                    epoch = header["epoch"]
+                    history.append(EpochMetrics(**{**epoch, "batch_losses": tuple(epoch["batch_losses"])}))
                     on_epoch(history[-1], header.get("probe"))
                 elif "done" in header:
-                    return decode_run(payload, config, history), float(header["done"]["share"])
+                    return decode_run(header["done"], payload, config, history), float(header["done"]["share"])
                 elif header.get("type") == "Interrupted":  # stopped before there was a model to keep
                     from digitlab.synth import Interrupted
 

@@ -18,8 +18,8 @@ _started = False
 def start_server_process() -> bool:
     """Once per server process (True the first time it does the work): one torch thread, a short
     GIL hand-over, a training process started and warmed in the background, and the objects made
-    so far frozen out of the garbage collector's walk. (plotly.js is served by live_chart.preload_plotly, which
-    app.py calls first.)"""
+    so far frozen out of the garbage collector's walk. (plotly.js is served by
+    live_chart.preload_plotly, which app.py calls first.)"""
     global _started
     if not runtime.exists():
         return False

@@ -1,12 +1,13 @@
 """The Train page: choose hyperparameters, press Train, watch the curves, then judge the result.
 
 Training runs in a training process, watched by a background job (digitlab.jobs.TrainingJob) that
-never calls st.*; this page only reads the job's snapshot. While the job runs, one fragment polls
-it every LIVE_POLL_SECONDS (BUSY_POLL_SECONDS on a busy machine) and, when the job ends and its curves are all shown, reruns the whole page once so polling switches
-off and the evaluation appears. The curves show every epoch arrive: when epochs come faster than
-the page polls (a short run can finish between two polls), they advance by at most the whole run
-per REPLAY_SECONDS, so a class sees the curves grow instead of a finished chart appearing. The
-evaluation, saving and comparing live in train_results.py.
+never calls st.*; this page only reads the job's snapshot. While the job runs, one fragment polls it
+every LIVE_POLL_SECONDS (BUSY_POLL_SECONDS on a busy machine) and, when the job ends and its curves
+are all shown, reruns the whole page once so polling switches off and the evaluation appears. The
+curves show every epoch arrive: when epochs come faster than the page polls (a short run can finish
+between two polls), they advance by at most the whole run per REPLAY_SECONDS, so a class sees the
+curves grow instead of a finished chart appearing. The evaluation, saving and comparing live in
+train_results.py.
 """
 from __future__ import annotations
 
@@ -26,11 +27,10 @@ from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
 
 # Every poll re-sends the curves (a few KB: the per-batch line is thinned) and costs the browser a
-# redraw of the page (tens of ms of CPU even for a small change), and the browser's CPU is the
-# training's too: on two hyperthreads of one core, polling five times a second made a run half as
-# slow again without taking CPU time from it. So a running job is polled LIVE_POLL_SECONDS apart,
-# and BUSY_POLL_SECONDS apart on a server whose last training had to share its core
-# (jobs.cpu_contended); a finished run's backlog is replayed POLL_SECONDS apart (see REPLAY_SECONDS).
+# redraw of the page (tens of ms of CPU even for a small change), and the browser's machine is the
+# training's too: five polls a second slowed a run noticeably. So a running job is polled
+# LIVE_POLL_SECONDS apart, and BUSY_POLL_SECONDS apart on a server whose last training had to share
+# its core (jobs.cpu_contended); a finished run's backlog is replayed POLL_SECONDS apart.
 POLL_SECONDS, LIVE_POLL_SECONDS, BUSY_POLL_SECONDS = 0.2, 0.5, 2.0
 # A backlog of epochs is replayed, not skipped: the curves advance by at most the whole run per
 # REPLAY_SECONDS, and a finished run seen in fewer than SEEN_GROWING states so far by at most
@@ -332,7 +332,8 @@ def show_progress(job: TrainingJob, snap: Snapshot, visible: int | None = None) 
         figures = st.session_state.setdefault("_train_figures", {})
         if job.id not in figures:
             figures.clear()
-            figures[job.id] = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True).to_plotly_json()
+            empty = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True)
+            figures[job.id] = empty.to_plotly_json()
         live_chart(plots.set_history_spec(figures[job.id], snap.history[:visible]), key="train_curves")
     watch_digit.show(job, snap, visible)  # the watched drawing, epoch by epoch in step with the curves
 
