@@ -1,18 +1,21 @@
 """A 30-trial sweep of 20-epoch trials, like for like: what parallel workers buy, and what pruning buys.
 
-Three fresh studies in a temporary SQLite file, same search space, same sampler (TPE, same seed):
+Three kinds of fresh study in a temporary SQLite file, same search space, same sampler (TPE, same seed):
   serial   (1 process)  with median pruning
   parallel (N workers)  with median pruning   -> parallel vs serial, the same pruner
   parallel (N workers)  without pruning       -> pruning on vs off, the same workers
-Goal: the parallel, pruned sweep < 60 s on the 2-core machine. (TPE picks differ between runs, so
-per-trial work differs a little.) --slow: everything on one core shared with a CPU hog.
+Each round runs all three, in a rotated order; times are medians over the rounds, and a ratio
+above 1x means the first of the pair took less time. Goal: the parallel, pruned sweep < 60 s on the
+2-core machine. (TPE picks differ between runs, so per-trial work differs a little.)
+--slow: everything on one core shared with a CPU hog.
 
-    python benchmarks/sweep_speed.py [--trials 30] [--epochs 20] [--jobs 2] [--slow]
+    python benchmarks/sweep_speed.py [--rounds 3] [--trials 30] [--epochs 20] [--jobs 2] [--slow]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,6 +37,7 @@ def timed(config) -> tuple[float, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
@@ -57,18 +61,24 @@ def run(args) -> None:
     runs = {"serial, median pruning": dict(jobs=1, pruner="median"),
             f"parallel ({args.jobs} workers), median pruning": dict(jobs=args.jobs, pruner="median"),
             f"parallel ({args.jobs} workers), no pruning": dict(jobs=args.jobs, pruner="none")}
-    results = {}
-    for i, (name, how) in enumerate(runs.items()):
-        results[name] = timed(SweepConfig(**common, **how, study=f"bench-{i}"))
-    print(f"{args.trials} trials x {args.epochs} epochs, default search space, TPE")
-    for name, (seconds, last) in results.items():
-        print(f"  {name:<34} {seconds:6.1f} s  ({last.complete} complete, {last.pruned} pruned, "
-              f"best val acc {last.best_value:.4f})")
-    (serial, _), (parallel, _), (unpruned, _) = results.values()
-    print(f"  parallel vs serial, both pruned: {serial / parallel:.2f}x faster")
-    print(f"  pruning on vs off, both parallel: {unpruned / parallel:.2f}x faster")
-    print(f"  goal parallel (pruned) < 60 s: {'met' if parallel < 60 else 'NOT met'} ({parallel:.1f} s)")
-
+    names = list(runs)
+    times = {name: [] for name in names}
+    print(f"{args.trials} trials x {args.epochs} epochs, default search space, TPE, {args.rounds} rounds")
+    for r in range(args.rounds):
+        order = names[r % len(names):] + names[:r % len(names)]  # each kind takes each turn
+        for name in order:
+            seconds, last = timed(SweepConfig(**common, **runs[name], study=f"bench-{r}-{names.index(name)}"))
+            times[name].append(seconds)
+            print(f"  round {r + 1}: {name:<38} {seconds:6.1f} s  ({last.complete} complete, {last.pruned} pruned, "
+                  f"best val acc {last.best_value:.4f})", flush=True)
+    serial, parallel, unpruned = (statistics.median(times[name]) for name in names)
+    for name in names:
+        print(f"  {name:<38} median {statistics.median(times[name]):6.1f} s")
+    print(f"  parallel vs serial, both pruned: serial/parallel = {serial / parallel:.2f}x "
+          f"({'parallel faster' if parallel < serial else 'parallel slower'})")
+    print(f"  pruning on vs off, both parallel: unpruned/pruned = {unpruned / parallel:.2f}x "
+          f"({'pruning faster' if parallel < unpruned else 'pruning slower'})")
+    print(f"  goal parallel (pruned) < 60 s: {'met' if parallel < 60 else 'NOT met'} ({parallel:.1f} s, median)")
 
 if __name__ == "__main__":
     main()
