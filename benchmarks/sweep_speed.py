@@ -71,14 +71,16 @@ def run(args) -> None:
             times[name].append(seconds)
             print(f"  round {r + 1}: {name:<38} {seconds:6.1f} s  ({last.complete} complete, {last.pruned} pruned, "
                   f"best val acc {last.best_value:.4f})", flush=True)
-    serial, parallel, unpruned = (statistics.median(times[name]) for name in names)
-    for name in names:
-        print(f"  {name:<38} median {statistics.median(times[name]):6.1f} s")
+    medians = {name: statistics.median(seconds) for name, seconds in times.items()}
+    for name, seconds in medians.items():
+        print(f"  {name:<38} median {seconds:6.1f} s")
+    serial, parallel, unpruned = medians.values()
     print(f"  parallel vs serial, both pruned: serial/parallel = {serial / parallel:.2f}x "
           f"({'parallel faster' if parallel < serial else 'parallel slower'})")
     print(f"  pruning on vs off, both parallel: unpruned/pruned = {unpruned / parallel:.2f}x "
           f"({'pruning faster' if parallel < unpruned else 'pruning slower'})")
     print(f"  goal parallel (pruned) < 60 s: {'met' if parallel < 60 else 'NOT met'} ({parallel:.1f} s, median)")
+
 
 if __name__ == "__main__":
     main()
