@@ -1,6 +1,6 @@
 """The optimizers the Train page offers (SGD, momentum, Adam, AdamW) and the cosine learning-rate
-schedule, as a few in-place tensor ops on the one flat weight tensor that train.make_optimizer
-builds.
+schedule, as in-place tensor ops (Adam: torch's fused kernel) on the one flat weight tensor that
+train.make_optimizer builds.
 
 Why not torch.optim: its first optimizer imports torch._dynamo (the compiler, for its
 dynamo-disable wrappers): seconds of a slow machine's CPU before a first run's first step, paid
@@ -42,28 +42,27 @@ class SGD:
 
 
 class Adam:
-    """Adam, or AdamW (`decoupled`: the weight decay shrinks the weights instead of joining the gradient)."""
+    """Adam, or AdamW (`decoupled`: the weight decay shrinks the weights instead of joining the gradient).
+
+    The update is torch's fused CPU kernel (what torch.optim.Adam(fused=True) calls): one op over
+    the flat tensor instead of seven, each of which costs a dispatch and a pass over memory.
+    It may scribble on the gradient; every step's gradient is written afresh before the next."""
 
     def __init__(self, weights: torch.Tensor, grad: torch.Tensor, *, lr: float, weight_decay: float = 0.0,
                  decoupled: bool = False):
         self.weights, self.grad = weights, grad
-        self.lr, self.weight_decay, self.decoupled = lr, weight_decay, decoupled
+        self.lr, self.weight_decay = lr, weight_decay
         self.m = torch.zeros_like(weights)
         self.v = torch.zeros_like(weights)
-        self.t = 0
+        self.steps_taken = torch.zeros((), dtype=weights.dtype)  # the kernel reads the step count as a tensor
+        self._kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
 
     @torch.no_grad()
     def step(self) -> None:
-        p, g, lr, wd = self.weights, self.grad, self.lr, self.weight_decay
-        (b1, b2), self.t = BETAS, self.t + 1
-        if wd and self.decoupled:
-            p.mul_(1 - lr * wd)
-        elif wd:
-            g = g.add(p, alpha=wd)
-        self.m.lerp_(g, 1 - b1)
-        self.v.mul_(b2).addcmul_(g, g, value=1 - b2)
-        denom = self.v.sqrt().div_(math.sqrt(1 - b2 ** self.t)).add_(EPS)
-        p.addcdiv_(self.m, denom, value=-lr / (1 - b1 ** self.t))
+        self.steps_taken += 1
+        self._kernel([self.weights], [self.grad], [self.m], [self.v], [], [self.steps_taken], lr=self.lr,
+                     beta1=BETAS[0], beta2=BETAS[1], weight_decay=self.weight_decay, eps=EPS,
+                     amsgrad=False, maximize=False)
 
 
 Optimizer = SGD | Adam
