@@ -33,8 +33,10 @@ from digitlab.ui.resources import catalogue, session_alive
 # its core (jobs.cpu_contended); a finished run's backlog is replayed POLL_SECONDS apart.
 POLL_SECONDS, LIVE_POLL_SECONDS, BUSY_POLL_SECONDS = 0.2, 0.5, 2.0
 # A backlog of epochs is replayed, not skipped: the curves advance by at most the whole run per
-# REPLAY_SECONDS, and a finished run seen in fewer than SEEN_GROWING states so far by at most
-# 1/REPLAY_POLLS of it per poll (so a short run is seen in 10 steps at least, however slow)
+# REPLAY_SECONDS, and a finished run not seen growing (fewer than SEEN_GROWING states so far and
+# less than half of it shown) by at most 1/REPLAY_POLLS of it per poll: a short run is seen in 10
+# steps at least, however slow. A run mostly seen growing (a long one polled every 2 s on a busy
+# machine) is not held back: its results come at once.
 REPLAY_SECONDS, REPLAY_POLLS, SEEN_GROWING = 2.0, 10, 5
 FIRST_EPOCH_WAIT = 0.3  # seconds (the seed preset's first epoch: under 0.1 s even on the slow setting)
 SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far, when, curve states drawn)
@@ -302,11 +304,11 @@ def live_progress(job: TrainingJob, every: float) -> None:
     now = time.monotonic()
     job_id, shown, then, states = st.session_state.get(SHOWN_KEY, (None, 0, now, 0))
     shown, then, states = (shown, then, states) if job_id == job.id else (0, now - every, 0)
-    # The curves advance by at most the whole run per REPLAY_SECONDS; a finished run not yet seen
-    # in SEEN_GROWING states (a short run) also by at most 1/REPLAY_POLLS of it per poll. A longer
-    # run, seen growing while it trained, shows the rest at once: its results are not held back.
+    # The curves advance by at most the whole run per REPLAY_SECONDS; a finished run not seen
+    # growing (a short run) also by at most 1/REPLAY_POLLS of it per poll. A run mostly seen
+    # growing while it trained shows the rest at once: its results are not held back.
     pace = (now - then) / REPLAY_SECONDS
-    replaying = snap.finished and states < SEEN_GROWING
+    replaying = snap.finished and states < SEEN_GROWING and 2 * shown < len(snap.history)
     step = max(1, math.floor(snap.epochs * (min(pace, 1 / REPLAY_POLLS) if replaying else pace)))
     visible = min(len(snap.history), shown + step)
     st.session_state[SHOWN_KEY] = (job.id, visible, now, states + (visible > shown))
