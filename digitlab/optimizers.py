@@ -45,8 +45,7 @@ class Adam:
     """Adam, or AdamW (`decoupled`: the weight decay shrinks the weights instead of joining the gradient).
 
     The update is torch's fused CPU kernel (what torch.optim.Adam(fused=True) calls): one op over
-    the flat tensor instead of seven, each of which costs a dispatch and a pass over memory.
-    It may scribble on the gradient; every step's gradient is written afresh before the next."""
+    the flat tensor instead of seven, each of which costs a dispatch and a pass over memory."""
 
     def __init__(self, weights: torch.Tensor, grad: torch.Tensor, *, lr: float, weight_decay: float = 0.0,
                  decoupled: bool = False):

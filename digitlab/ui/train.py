@@ -5,8 +5,8 @@ never calls st.*; this page only reads the job's snapshot. While the job runs, o
 every LIVE_POLL_SECONDS (BUSY_POLL_SECONDS on a busy machine) and, when the job ends and its curves
 are all shown, reruns the whole page once so polling switches off and the evaluation appears. The
 curves show every epoch arrive: when epochs come faster than the page polls (a short run can finish
-between two polls), they advance by at most the whole run per REPLAY_SECONDS, so a class sees the
-curves grow instead of a finished chart appearing. The evaluation, saving and comparing live in
+between two polls), they are replayed (digitlab.poll_pacing), so a class sees the curves grow
+instead of a finished chart appearing. The evaluation, saving and comparing live in
 train_results.py.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ import streamlit as st
 
 from digitlab import plots, share
 from digitlab.jobs import DONE, FAILED, RUNNING, STOPPED, WAITING, Snapshot, TrainingJob, cpu_contended
+from digitlab.poll_pacing import BUSY_POLL_SECONDS, LIVE_POLL_SECONDS, POLL_SECONDS, epochs_to_show
 from digitlab.train import PRESETS, ConfigError, TrainConfig
 from digitlab.ui import fair_use, identity, presentation, share_link, train_results, watch_digit
 from digitlab.ui import mistakes as mistakes_ui
@@ -26,18 +27,6 @@ from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
 
-# Every poll re-sends the curves (a few KB: the per-batch line is thinned) and costs the browser a
-# redraw of the page (tens of ms of CPU even for a small change), and the browser's machine is the
-# training's too: five polls a second slowed a run noticeably. So a running job is polled
-# LIVE_POLL_SECONDS apart, and BUSY_POLL_SECONDS apart on a server whose last training had to share
-# its core (jobs.cpu_contended); a finished run's backlog is replayed POLL_SECONDS apart.
-POLL_SECONDS, LIVE_POLL_SECONDS, BUSY_POLL_SECONDS = 0.2, 0.5, 2.0
-# A backlog of epochs is replayed, not skipped: the curves advance by at most the whole run per
-# REPLAY_SECONDS, and a finished run not seen growing (fewer than SEEN_GROWING states so far and
-# less than half of it shown) by at most 1/REPLAY_POLLS of it per poll: a short run is seen in 10
-# steps at least, however slow. A run mostly seen growing (a long one polled every 2 s on a busy
-# machine) is not held back: its results come at once.
-REPLAY_SECONDS, REPLAY_POLLS, SEEN_GROWING = 2.0, 10, 5
 FIRST_EPOCH_WAIT = 0.3  # seconds (the seed preset's first epoch: under 0.1 s even on the slow setting)
 SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far, when, curve states drawn)
 LR_CHOICES = list(share.LR_CHOICES)  # a log scale, 1e-5 .. 10 (a link is checked against the same steps)
@@ -304,13 +293,7 @@ def live_progress(job: TrainingJob, every: float) -> None:
     now = time.monotonic()
     job_id, shown, then, states = st.session_state.get(SHOWN_KEY, (None, 0, now, 0))
     shown, then, states = (shown, then, states) if job_id == job.id else (0, now - every, 0)
-    # The curves advance by at most the whole run per REPLAY_SECONDS; a finished run not seen
-    # growing (a short run) also by at most 1/REPLAY_POLLS of it per poll. A run mostly seen
-    # growing while it trained shows the rest at once: its results are not held back.
-    pace = (now - then) / REPLAY_SECONDS
-    replaying = snap.finished and states < SEEN_GROWING and 2 * shown < len(snap.history)
-    step = max(1, math.floor(snap.epochs * (min(pace, 1 / REPLAY_POLLS) if replaying else pace)))
-    visible = min(len(snap.history), shown + step)
+    visible = epochs_to_show(shown, states, len(snap.history), snap.epochs, snap.finished, now - then)
     st.session_state[SHOWN_KEY] = (job.id, visible, now, states + (visible > shown))
     if snap.finished and visible >= len(snap.history):
         st.rerun()  # the whole page once, with every epoch: polling stops (no fragment) and the evaluation appears
