@@ -69,3 +69,18 @@ def test_what_the_network_sees_blank_and_drawn():
     drawn = plots.what_the_network_sees(crop, bitmap, grid)
     assert drawn.shape == blank.shape, "same size blank or drawn: the page doesn't jump"
     assert drawn.mean() < blank.mean()
+
+
+def test_png_data_uri_holds_the_picture_pixel_for_pixel():
+    import base64
+    import io
+
+    from PIL import Image
+
+    picture = plots.what_the_network_sees(None, None, np.arange(64).reshape(8, 8) % 17)
+    uri = plots.png_data_uri(picture)
+    assert uri.startswith("data:image/png;base64,")
+    decoded = np.array(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+    assert np.array_equal(decoded, picture)
+    grey = plots.upscale(np.eye(8) * 16, 96)
+    assert np.array_equal(np.array(Image.open(io.BytesIO(base64.b64decode(plots.png_data_uri(grey).split(",", 1)[1])))), grey)

@@ -6,6 +6,8 @@ draw (half of what the Draw page's charts cost per stroke; see benchmarks/load.p
 """
 from __future__ import annotations
 
+import base64
+import io
 from functools import lru_cache
 
 import numpy as np
@@ -82,3 +84,10 @@ def what_the_network_sees(crop: np.ndarray | None, bitmap: np.ndarray | None, gr
         left = (width - part.shape[1]) // 2
         rows.append(np.pad(part, ((0, 0), (left, width - part.shape[1] - left), (0, 0)), constant_values=255))
     return np.vstack(rows)
+
+
+def png_data_uri(picture: np.ndarray) -> str:
+    """A uint8 grey or RGB picture as a data: URI, for pictures shown inside one HTML element."""
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

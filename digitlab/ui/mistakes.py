@@ -14,7 +14,7 @@ from digitlab.model import MLP
 from digitlab.plots.cell_targets import with_cell_targets
 from digitlab.ui.live_chart import live_chart
 
-PER_ROW = 6  # wide enough for a top-3 line on a laptop
+CARD = 96  # pixels: each mistake's 8x8 input, and the card's width (CSS in digitlab/ui/style.py)
 
 
 def clickable_matrix(fig: go.Figure, key: str) -> Cell | None:
@@ -63,12 +63,21 @@ def gallery(model: MLP, x: np.ndarray, ev: Evaluation, cell: Cell | None, matrix
     if total == 0:
         st.success("No mistakes." if cell is None else f"No {cell[0]} among the {what} was read as {cell[1]}.")
         return
-    for start in range(0, len(shown), PER_ROW):
-        for col, m in zip(st.columns(PER_ROW), shown[start : start + PER_ROW]):
-            with col, st.container(key=f"{key}_mistake_{m.index}"):
-                st.image(plots.upscale(m.grid, 96), width=96)
-                # Written out, not in a tooltip: a projector has no hover.
-                st.markdown(f"true **{m.true}** → **{m.predicted}**  \n"
-                            + " · ".join(f"{d}: {p:.0%}" for d, p in m.top3))
+    st.html(cards_html(shown, key))
     if total > len(shown):
         st.caption(f"…and {total - len(shown)} more.")
+
+
+def cards_html(shown: list, key: str) -> str:
+    """Every card in one HTML element (a grid that wraps to the page's width): a gallery of 40
+    cards as Streamlit columns and images is some 200 elements for the browser to lay out, just
+    as a run's results arrive. Only digits and percentages go into it, no user text."""
+    cards = "".join(
+        f'<div class="dl-mistake" data-index="{m.index}">'
+        f'<img src="{plots.png_data_uri(plots.upscale(m.grid, CARD))}" width="{CARD}" height="{CARD}" '
+        f'alt="a {m.true} read as {m.predicted}">'
+        # Written out, not in a tooltip: a projector has no hover.
+        f'<div>true <strong>{m.true}</strong> → <strong>{m.predicted}</strong><br>'
+        + " · ".join(f"{d}: {p:.0%}" for d, p in m.top3) + "</div></div>"
+        for m in shown)
+    return f'<div class="dl-mistakes dl-{key}">{cards}</div>'

@@ -8,6 +8,9 @@ from digitlab.ui import presentation
 APP_STYLE = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
 .st-key-plotly_preload { display: none; }
+.dl-mistakes { display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: 1rem; }
+.dl-mistake { font-size: 0.95rem; line-height: 1.5; }
+.dl-mistake img { display: block; margin-bottom: 0.4rem; image-rendering: pixelated; }
 </style>"""
 
 

@@ -10,7 +10,7 @@ from tests.support.browser import wait_idle
 STEP = 60_000
 RUN = 300_000
 CHART = "[class*=_confusion] .js-plotly-plot"  # the matrix's live chart
-MISTAKE = "[class*='st-key-train_mistakes_mistake_']"
+MISTAKE = ".dl-train_mistakes .dl-mistake"
 # The confusion counts (rows: true, columns: predicted) from the chart that has the click targets.
 CONFUSION_JS = f"""() => {{
   document.querySelector("[class*=_confusion]")?.scrollIntoView({{block: 'center'}});  // drawn once in view
@@ -94,7 +94,7 @@ def test_on_my_drawings_a_cell_shows_only_its_drawings(page, app_url):
         page.mouse.click(*_cell_centre(page, 7, 1))
         expect(page.get_by_text("Mistakes: true 7 → read as 1")).to_be_visible(timeout=STEP)
         wait_idle(page)
-        cards = page.locator("[class*='st-key-mine_mistakes_mistake_']")
+        cards = page.locator(".dl-mine_mistakes .dl-mistake")
         expect(cards).to_have_count(counts[7][1])
         for i in range(cards.count()):
             assert "true 7 → 1" in cards.nth(i).inner_text()
