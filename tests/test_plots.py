@@ -77,10 +77,11 @@ def test_png_data_uri_holds_the_picture_pixel_for_pixel():
 
     from PIL import Image
 
-    picture = plots.what_the_network_sees(None, None, np.arange(64).reshape(8, 8) % 17)
-    uri = plots.png_data_uri(picture)
-    assert uri.startswith("data:image/png;base64,")
-    decoded = np.array(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
-    assert np.array_equal(decoded, picture)
+    def decoded(uri: str) -> np.ndarray:
+        assert uri.startswith("data:image/png;base64,")
+        return np.array(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+
+    rgb = plots.what_the_network_sees(None, None, np.arange(64).reshape(8, 8) % 17)
     grey = plots.upscale(np.eye(8) * 16, 96)
-    assert np.array_equal(np.array(Image.open(io.BytesIO(base64.b64decode(plots.png_data_uri(grey).split(",", 1)[1])))), grey)
+    for picture in (rgb, grey):
+        assert np.array_equal(decoded(plots.png_data_uri(picture)), picture)

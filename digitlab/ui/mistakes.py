@@ -14,7 +14,7 @@ from digitlab.model import MLP
 from digitlab.plots.cell_targets import with_cell_targets
 from digitlab.ui.live_chart import live_chart
 
-CARD = 96  # pixels: each mistake's 8x8 input, and the card's width (CSS in digitlab/ui/style.py)
+CARD = 96  # pixels: each mistake's 8x8 input as shown (the cards' grid: digitlab/ui/style.py)
 
 
 def clickable_matrix(fig: go.Figure, key: str) -> Cell | None:
@@ -70,10 +70,10 @@ def gallery(model: MLP, x: np.ndarray, ev: Evaluation, cell: Cell | None, matrix
 
 def cards_html(shown: list, key: str) -> str:
     """Every card in one HTML element (a grid that wraps to the page's width): a gallery of 40
-    cards as Streamlit columns and images is some 200 elements for the browser to lay out, just
+    cards as Streamlit columns, containers, images and markdown is some 170 elements for the browser to lay out, just
     as a run's results arrive. Only digits and percentages go into it, no user text."""
     cards = "".join(
-        f'<div class="dl-mistake" data-index="{m.index}">'
+        f'<div class="dl-mistake">'
         f'<img src="{plots.png_data_uri(plots.upscale(m.grid, CARD))}" width="{CARD}" height="{CARD}" '
         f'alt="a {m.true} read as {m.predicted}">'
         # Written out, not in a tooltip: a projector has no hover.
