@@ -64,23 +64,19 @@ def page() -> None:
     if not presentation.active():
         fair_use.caption()
     job = st.session_state.get(TRAIN_JOB_KEY)
-    if job is None:
-        st.info("Training curves, a progress bar and then a full test-set evaluation will appear here.")
-        # The empty axes now, so the chart (and plotly.js) is ready when the first epochs arrive.
-        live_chart(plots.training_curves([("", [])], epochs=config.epochs if config else None, per_batch=True),
-                   key="train_curves")
-        watch_digit.show(None, epochs=config.epochs if config else None)
-    elif job.snapshot().finished and _all_shown(job):
-        show_progress(job, job.snapshot())
-        train_results.results(job)
-    else:
-        busy = cpu_contended()
+    settled = job is not None and job.snapshot().finished and _all_shown(job)
+    every = None  # no polling: no run yet, or its curves are all shown
+    if job is not None and not settled:
         # A run that ends within a poll is waited for here (a short run: often in the click's own
         # rerun), and a finished run no longer competes for the CPU: its curves replay at the quick pace
-        live_every = BUSY_POLL_SECONDS if busy else LIVE_POLL_SECONDS
-        finished = _settle(job, live_every).finished
-        every = POLL_SECONDS if finished else live_every
-        st.fragment(live_progress, run_every=every)(job, every)
+        live_every = BUSY_POLL_SECONDS if cpu_contended() else LIVE_POLL_SECONDS
+        every = POLL_SECONDS if _settle(job, live_every).finished else live_every
+    # The same fragment in every state (its id is its function and place, not run_every), so the
+    # curves are one chart for the page's life: a run starting or ending redraws it in place
+    # instead of the browser building a new one (half a second on a slow machine).
+    st.fragment(job_area, run_every=every)(job, every, config.epochs if config else None)
+    if settled:
+        train_results.results(job)
     train_results.compare(st.session_state.get(TRAIN_RUNS_KEY, []))
 
 
@@ -287,8 +283,22 @@ def _settle(job: TrainingJob, every: float) -> Snapshot:
     return snap
 
 
+def job_area(job: TrainingJob | None, every: float | None, epochs: int | None) -> None:
+    """Status, curves and the watched drawing: the page's one fragment, polling (every `every`
+    seconds) while a run's curves are still coming."""
+    if job is None:
+        st.info("Training curves, a progress bar and then a full test-set evaluation will appear here.")
+        # The empty axes now, so the chart (and plotly.js) is ready when the first epochs arrive.
+        live_chart(plots.training_curves([("", [])], epochs=epochs, per_batch=True), key="train_curves")
+        watch_digit.show(None, epochs=epochs)
+    elif every is None:
+        show_progress(job, job.snapshot())
+    else:
+        live_progress(job, every)
+
+
 def live_progress(job: TrainingJob, every: float) -> None:
-    """The polling fragment's body; page() has it run every `every` seconds."""
+    """A run's status and curves as they come, polled every `every` seconds."""
     snap = _settle(job, every)
     now = time.monotonic()
     job_id, shown, then, states = st.session_state.get(SHOWN_KEY, (None, 0, now, 0))
@@ -312,14 +322,14 @@ def show_progress(job: TrainingJob, snap: Snapshot, visible: int | None = None) 
         job.stop()
         st.toast("Stopping…")
     diverged(job, snap)
-    if snap.history:
-        # One figure per job, as plain JSON, updated in place at each poll (plots.set_history_spec).
-        figures = st.session_state.setdefault("_train_figures", {})
-        if job.id not in figures:
-            figures.clear()
-            empty = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True)
-            figures[job.id] = empty.to_plotly_json()
-        live_chart(plots.set_history_spec(figures[job.id], snap.history[:visible]), key="train_curves")
+    # One figure per job, as plain JSON, updated in place at each poll (plots.set_history_spec);
+    # drawn before the first epoch too (empty axes), so the chart stays where it is.
+    figures = st.session_state.setdefault("_train_figures", {})
+    if job.id not in figures:
+        figures.clear()
+        empty = plots.training_curves([(job.label, [])], epochs=snap.epochs, per_batch=True)
+        figures[job.id] = empty.to_plotly_json()
+    live_chart(plots.set_history_spec(figures[job.id], snap.history[:visible]), key="train_curves")
     watch_digit.show(job, snap, visible)  # the watched drawing, epoch by epoch in step with the curves
 
 
