@@ -1,7 +1,6 @@
 """The live chart's plumbing: plotly.js served from the plotly package, figures sent without a template."""
 import base64
 import json
-import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,14 +15,6 @@ def test_outside_a_running_server_plotly_js_is_not_served_and_nothing_is_written
     assert live_chart._plotly_js_served() is False
     assert list(tmp_path.iterdir()) == []
     assert sorted(p.name for p in live_chart.PLOTLY_JS.parent.iterdir()) == before
-
-
-def test_the_cartesian_bundle_is_the_plotly_js_version_the_plotly_package_ships():
-    """Both bundles draw the same figures the same way only at the same plotly.js version: a new
-    plotly package needs the matching plotly.js-cartesian-dist-min (README, "plotly.js")."""
-    version = re.compile(rb"plotly\.js(?: \(cartesian - minified\))? (v\d+\.\d+\.\d+)")
-    full, cartesian = (version.search(js.read_bytes()[:300]) for js in (live_chart.PLOTLY_JS, live_chart.CARTESIAN_JS))
-    assert full and cartesian and full.group(1) == cartesian.group(1)
 
 
 def test_without_plotly_js_served_the_chart_falls_back_to_st_plotly_chart(monkeypatch):

@@ -7,12 +7,8 @@ per key and hands each new figure to Plotly.react, which redraws only what chang
 once the chart is in view: the Draw page's inside panel mostly sits below the fold while a person
 draws.
 
-plotly.js is loaded once per browser tab, served as components-v2 assets: plotly.js's own
-"cartesian" bundle (digitlab/assets/plotlyjs, from npm's plotly.js-cartesian-dist-min at the
-version the plotly package ships: a third of the full bundle, which takes some 7 s of CPU to load
-on the slow setting against 2.5 s) for every chart of the Draw and Train pages, and the full copy
-inside the plotly Python package only when a figure needs a trace type the cartesian bundle lacks
-(the Explore page's parallel coordinates).
+plotly.js is the copy shipped inside the plotly Python package, served from there as a
+components-v2 asset (nothing is copied anywhere) and loaded once per browser tab.
 """
 from __future__ import annotations
 
@@ -27,14 +23,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-CARTESIAN_JS = Path(__file__).resolve().parents[1] / "assets" / "plotlyjs" / "plotly-cartesian.min.js"
-# The trace types CARTESIAN_JS has (Plotly.PlotSchema.get().traces); any other needs PLOTLY_JS.
-CARTESIAN_TRACES = ("bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image",
-                    "pie", "scatter", "scatterternary", "violin")
 # Streamlit serves a registered component's asset folder at /_stcore/bidi-components/<name>/<file>.
-PLOTLY_ASSETS, CARTESIAN_ASSETS = "digitlab.plotlyjs", "digitlab.cartesianjs"
+PLOTLY_ASSETS = "digitlab.plotlyjs"
 PLOTLY_URL = f"_stcore/bidi-components/{PLOTLY_ASSETS}/{PLOTLY_JS.name}"
-CARTESIAN_URL = f"_stcore/bidi-components/{CARTESIAN_ASSETS}/{CARTESIAN_JS.name}"
 PRELOAD_KEY = "plotly_preload"  # its element is hidden (style.py)
 log = logging.getLogger(__name__)
 _serving = threading.Lock()
@@ -49,24 +40,18 @@ const TEMPLATE = {layout: {
   hoverlabel: {font: {family: '"Source Sans Pro", sans-serif'}},
 }};
 
-const CARTESIAN = new Set(__CARTESIAN_TRACES__);
-const needsFull = (figure) => figure.data.some((trace) => !CARTESIAN.has(trace.type || 'scatter'));
-
-// One plotly.js per bundle and tab: the cartesian one unless `full`. Each sets window.Plotly as it
-// loads, so its own is taken right then.
-function plotly(full = false) {
-  const url = full ? '__PLOTLY_URL__' : '__CARTESIAN_URL__';
-  window.__digitlabPlotly = window.__digitlabPlotly || {};
-  if (!window.__digitlabPlotly[url]) {
-    window.__digitlabPlotly[url] = new Promise((resolve, reject) => {
+function plotly() {
+  if (!window.__digitlabPlotly) {
+    window.__digitlabPlotly = new Promise((resolve, reject) => {
+      if (window.Plotly) return resolve(window.Plotly);
       const script = document.createElement('script');
-      script.src = new URL(url, document.baseURI).href;
+      script.src = new URL('__PLOTLY_URL__', document.baseURI).href;
       script.onload = () => resolve(window.Plotly);
-      script.onerror = () => { window.__digitlabPlotly[url] = null; reject(new Error('plotly.js did not load')); };
+      script.onerror = () => { window.__digitlabPlotly = null; reject(new Error('plotly.js did not load')); };
       document.head.appendChild(script);
     });
   }
-  return window.__digitlabPlotly[url];
+  return window.__digitlabPlotly;
 }
 
 // A chart nobody sees, drawn once and thrown away: plotly.js's first drawing of a kind of trace is
@@ -115,12 +100,8 @@ function draw(div) {
   div.shown = div.pending;
   div.pending = null;
   figure.layout.template = TEMPLATE;
-  plotly(needsFull(figure))
-    .then((Plotly) => {
-      if (div.plotly && div.plotly !== Plotly) div.plotly.purge(div);  // drawn by the other bundle before
-      div.plotly = Plotly;
-      return Plotly.react(div, figure.data, figure.layout, {displayModeBar: false, responsive: true});
-    })
+  plotly()
+    .then((Plotly) => Plotly.react(div, figure.data, figure.layout, {displayModeBar: false, responsive: true}))
     .then(() => {
       if (!div.listening) {  // once per chart: plotly.js keeps its handlers across redraws
         div.listening = true;
@@ -132,14 +113,12 @@ function draw(div) {
 """
 
 _chart = st.components.v2.component("digitlab.live_chart", html='<div class="dl-live-chart"></div>',
-                                    js=_JS.replace("__PLOTLY_URL__", PLOTLY_URL).replace("__CARTESIAN_URL__", CARTESIAN_URL)
-                                    .replace("__CARTESIAN_TRACES__", json.dumps(CARTESIAN_TRACES)),
-                                    isolate_styles=False)
+                                    js=_JS.replace("__PLOTLY_URL__", PLOTLY_URL), isolate_styles=False)
 
 
 def serve_plotly_js() -> bool:
-    """Have the running server hand out both plotly.js bundles at PLOTLY_URL and CARTESIAN_URL, by
-    registering their folders as components-v2 asset folders (the way an installed component's
+    """Have the running server hand out the plotly package's own plotly.min.js at PLOTLY_URL, by
+    registering its folder as a components-v2 asset folder (the way an installed component's
     pyproject.toml would). Nothing is written anywhere. False, with a warning in the log, if that
     fails (no server running, or a Streamlit whose internals moved): the live charts then fall
     back to st.plotly_chart."""
@@ -149,13 +128,12 @@ def serve_plotly_js() -> bool:
 
     if not Runtime.exists():
         return False
+    package, name = PLOTLY_ASSETS.split(".")
+    manifest = ComponentManifest(name=package, version="1",
+                                 components=[ComponentConfig(name=name, asset_dir=PLOTLY_JS.parent.name)])
     try:
         manager = get_bidi_component_manager()
-        for assets, js in ((PLOTLY_ASSETS, PLOTLY_JS), (CARTESIAN_ASSETS, CARTESIAN_JS)):
-            package, name = assets.split(".")
-            manifest = ComponentManifest(name=package, version="1",
-                                         components=[ComponentConfig(name=name, asset_dir=js.parent.name)])
-            manager.register_from_manifest(manifest, package_root=js.parents[1])
+        manager.register_from_manifest(manifest, package_root=PLOTLY_JS.parents[1])
     except Exception as exc:  # noqa: BLE001 - any failure here only costs the faster charts
         log.warning("live charts fall back to st.plotly_chart: cannot serve plotly.js (%s)", exc)
         return False
@@ -163,16 +141,14 @@ def serve_plotly_js() -> bool:
 
 
 def _plotly_js_served() -> bool:
-    """The running server hands out both bundles (serve_plotly_js registered their folders)."""
+    """The running server hands out plotly.js (serve_plotly_js registered its folder)."""
     from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
     from streamlit.runtime import Runtime
 
     if not Runtime.exists():
         return False
-    manager = get_bidi_component_manager()
-    folders = [(manager.get_component_path(assets), js) for assets, js in
-               ((PLOTLY_ASSETS, PLOTLY_JS), (CARTESIAN_ASSETS, CARTESIAN_JS))]
-    return all(folder is not None and (Path(folder) / js.name).is_file() for folder, js in folders)
+    folder = get_bidi_component_manager().get_component_path(PLOTLY_ASSETS)
+    return folder is not None and (Path(folder) / PLOTLY_JS.name).is_file()
 
 
 def preload_plotly() -> None:

@@ -3,7 +3,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-from digitlab.ui.live_chart import CARTESIAN_JS, CARTESIAN_URL, PLOTLY_JS, PLOTLY_URL
+from digitlab.ui.live_chart import PLOTLY_JS, PLOTLY_URL
 from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, SEVEN, ZERO, draw, draw_by_touch, reset_canvas,
                                    wait_idle)
 
@@ -105,16 +105,14 @@ def test_a_phone_draws_with_a_finger_and_sees_the_answer_on_the_first_screen(bro
         context.close()
 
 
-def test_live_charts_use_the_cartesian_plotly_js_bundle_and_nothing_is_copied(page, app_url):
+def test_live_charts_use_the_plotly_js_served_from_the_package_and_nothing_is_copied(page, app_url):
     open_draw_page(page, app_url)
     draw(page, SEVEN)
     # drawnAt is set by the live chart's own code after Plotly.react: the fast path, not st.plotly_chart.
     page.wait_for_function("document.querySelector('.st-key-probs_chart .dl-live-chart')?.dataset.drawnAt",
-                           timeout=60_000)
-    # The Draw page's charts need only the cartesian bundle: the full one (4.8 MB) is never loaded here.
-    sources = page.evaluate("[...document.scripts].map(s => s.src).filter(s => s.endsWith('.min.js'))")
-    assert sources == [f"{app_url}/{CARTESIAN_URL}"]
-    for url, served in ((sources[0], CARTESIAN_JS), (f"{app_url}/{PLOTLY_URL}", PLOTLY_JS)):
-        with urllib.request.urlopen(url, timeout=10) as response:
-            assert response.read() == served.read_bytes()
+                           timeout=60_000)  # plotly.js is 4.8 MB: slow to parse on a loaded single core
+    sources = page.evaluate("[...document.scripts].map(s => s.src).filter(s => s.endsWith('plotly.min.js'))")
+    assert sources == [f"{app_url}/{PLOTLY_URL}"]
+    with urllib.request.urlopen(sources[0], timeout=10) as response:
+        assert response.read() == PLOTLY_JS.read_bytes()
     assert not (ROOT / "static").exists(), "plotly.js must not be copied into the checkout"
