@@ -126,6 +126,10 @@ async def start_training(browser, url: str, epochs: int):
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
     page = await context.new_page()
     await page.goto(url + "/train")
+    # Opening a page is not what is timed here: on the slow setting a Train page opened while
+    # another session trains can take over half a minute to show its controls (Playwright's
+    # default wait), so it gets the same 120 s as the Draw pages.
+    await page.get_by_label("Hidden layers", exact=True).wait_for(timeout=120_000)
     for label, value in (("Hidden layers", "512,256"), ("Epochs", str(epochs))):
         box = page.get_by_label(label, exact=True)
         await box.fill(value)
