@@ -67,3 +67,21 @@ def test_figures_go_to_the_browser_as_plotly_would_write_them_nan_as_null():
         spec = fig.to_plotly_json()
         assert json.loads(live_chart._to_json(spec)) == json.loads(json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder))
     assert json.loads(live_chart._to_json({"data": [{"y": [1.0, float("nan"), float("inf")]}]})) == {"data": [{"y": [1.0, None, None]}]}
+
+
+def test_numpy_arrays_are_sent_as_plotly_typed_arrays_with_their_values():
+    def decoded(typed):
+        dtypes = {"f8": "<f8", "f4": "<f4", "i4": "<i4", "u1": "u1"}
+        values = np.frombuffer(base64.b64decode(typed["bdata"]), dtypes[typed["dtype"]])
+        return values.reshape([int(n) for n in typed["shape"].split(",")]) if "shape" in typed else values
+
+    grid = np.arange(12, dtype=np.float32).reshape(3, 4) / 7
+    spec = {"data": [{"z": grid, "x": np.arange(5), "y": np.array([0.25, np.nan]), "c": np.array([3, 200], np.uint8),
+                      "big": np.array([2**40, 1])}]}
+    sent = json.loads(live_chart._to_json(spec))["data"][0]
+    assert sent["z"]["dtype"] == "f4" and sent["z"]["shape"] == "3, 4"
+    np.testing.assert_array_equal(decoded(sent["z"]), grid)
+    assert sent["x"]["dtype"] == "i4" and decoded(sent["x"]).tolist() == [0, 1, 2, 3, 4]  # int64 narrowed
+    assert decoded(sent["y"])[0] == 0.25 and np.isnan(decoded(sent["y"])[1])  # NaN kept: a gap, as null would be
+    assert decoded(sent["c"]).tolist() == [3, 200]
+    assert sent["big"] == [2**40, 1], "an int64 too big for plotly.js's typed arrays goes as a list"

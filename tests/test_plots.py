@@ -1,4 +1,8 @@
+import json
+
 import numpy as np
+import plotly.graph_objects as go
+import plotly.utils
 
 from digitlab import plots
 
@@ -13,18 +17,23 @@ def test_probability_bars_fixed_axis_and_winner_highlighted():
     assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= 1
 
 
-def test_set_probabilities_updates_in_place_like_a_fresh_build():
-    fig = plots.probability_bars(np.full(10, 0.1))
+def test_set_probabilities_matches_a_fresh_build_and_leaves_its_base_alone():
+    base = plots.probability_bars(np.full(10, 0.1)).to_plotly_json()
+    before = json.dumps(base, cls=plotly.utils.PlotlyJSONEncoder)
     probs = np.eye(10)[7] * 0.9 + 0.01
-    updated = plots.set_probabilities(fig, probs)
-    fresh = plots.probability_bars(probs)
-    assert updated is fig
-    assert fig.to_plotly_json()["data"] == fresh.to_plotly_json()["data"]
+    updated = plots.set_probabilities(base, probs)
+    fresh = plots.probability_bars(probs).to_plotly_json()
+    as_json = lambda spec: json.loads(json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder))  # noqa: E731
+    assert np.allclose(go.Figure(updated).data[0].y, probs)  # plotly's own build stores y base64-encoded
+    bar, fresh_bar = ({k: v for k, v in spec["data"][0].items() if k != "y"} for spec in (updated, fresh))
+    assert as_json(bar) == as_json(fresh_bar) and bar["marker"]["color"].count(plots.ACCENT) == 1
+    assert as_json(updated["layout"]) == as_json(fresh["layout"])
+    assert json.dumps(base, cls=plotly.utils.PlotlyJSONEncoder) == before, "the session's base spec is not changed"
 
 
 def test_input_heatmap_shows_the_grid_on_the_0_16_scale():
     grid = np.arange(64).reshape(8, 8) % 17
-    fig = plots.input_heatmap(grid)
+    fig = go.Figure(plots.input_heatmap(grid))  # validated on the way
     heat = fig.data[0]
     assert np.array_equal(np.asarray(heat.z), grid) and heat.zmin == 0 and heat.zmax == 16
     assert fig.layout.yaxis.autorange == "reversed", "row 0 at the top, like the image"

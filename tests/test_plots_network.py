@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 import torch
 
@@ -35,7 +36,7 @@ def drawing():
 ])
 def test_diagram_edge_count_matches_the_model(drawing, hidden, top_k, expected):
     inside = look_inside(model_of(hidden), drawing)
-    fig = plots.network_diagram(inside, top_k=top_k)
+    fig = valid_spec(plots.network_diagram(inside, top_k=top_k))
     assert diagram_edge_count(fig) == expected
     assert sum(path.count("M") for path in (s.path for s in fig.layout.shapes)) == expected, "one move-to per edge"
     assert len(fig.layout.shapes) <= 8, "a few paths for the browser, not one per edge"
@@ -43,14 +44,14 @@ def test_diagram_edge_count_matches_the_model(drawing, hidden, top_k, expected):
 
 
 def test_diagram_says_when_a_layer_is_cut_to_its_top_units(drawing):
-    fig = plots.network_diagram(look_inside(model_of((40, 8)), drawing), top_k=12)
+    fig = valid_spec(plots.network_diagram(look_inside(model_of((40, 8)), drawing), top_k=12))
     titles = list(next(t for t in fig.data if t.name == "labels").text)
     assert titles == ["input<br>top 12 of 64", "layer 1<br>top 12 of 40", "layer 2<br>all 8", "output<br>all 10"]
 
 
 def test_diagram_edges_coloured_by_sign_and_thickened_by_size(drawing):
     inside = look_inside(model_of((5, 3)), drawing)
-    fig = plots.network_diagram(inside, top_k=64)
+    fig = valid_spec(plots.network_diagram(inside, top_k=64))
     shown = diagram_units(inside, 64)
     contribs = np.concatenate([edge_contributions(inside, k)[np.ix_(shown[k + 1], shown[k])].ravel()
                                for k in range(len(shown) - 1)])
@@ -73,7 +74,7 @@ def test_diagram_edges_coloured_by_sign_and_thickened_by_size(drawing):
 
 def test_activation_bars_one_row_per_hidden_layer(drawing):
     inside = look_inside(model_of((6, 4, 3)), drawing)
-    fig = plots.activation_bars(inside)
+    fig = valid_spec(plots.activation_bars(inside))
     assert len(fig.data) == 2 * 3, "an orange (above zero) and a blue (below) part per layer"
     for k, values in enumerate(inside.hidden):
         above, below = [t for t in fig.data if t.yaxis == ("y" if k == 0 else f"y{k + 1}")]
@@ -88,7 +89,7 @@ def test_activation_bars_one_row_per_hidden_layer(drawing):
 def test_weight_images_are_the_most_active_units_weights_in_order(drawing):
     model = model_of((20,), activation="relu")
     inside = look_inside(model, drawing)
-    fig = plots.weight_images(inside, k=6, cols=4)
+    fig = valid_spec(plots.weight_images(inside, k=6, cols=4))
     z = np.asarray(fig.data[0].z, dtype=float)
     assert z.shape == (2 * 10, 4 * 9 - 1)
     order = np.argsort(-np.abs(inside.hidden[0]), kind="stable")[:6]
@@ -103,7 +104,7 @@ def test_weight_images_are_the_most_active_units_weights_in_order(drawing):
 
 def test_saliency_map_of_a_blank_drawing_is_all_zero():
     inside = look_inside(model_of((5, 3)), np.zeros(64, np.float32))
-    fig = plots.saliency_map(inside.saliency, inside.features, inside.predicted)
+    fig = valid_spec(plots.saliency_map(inside.saliency, inside.features, inside.predicted))
     z = np.asarray(fig.data[0].z, dtype=float)
     assert z.shape == (8, 8) and np.all(z == 0)
     assert fig.data[0].zmin == -1 and fig.data[0].zmax == 1, "a blank map still has a valid colour range"
@@ -111,7 +112,7 @@ def test_saliency_map_of_a_blank_drawing_is_all_zero():
 
 def test_saliency_map_is_the_input_times_gradient_on_a_symmetric_scale(drawing):
     inside = look_inside(model_of((5, 3)), drawing)
-    fig = plots.saliency_map(inside.saliency, inside.features, inside.predicted)
+    fig = valid_spec(plots.saliency_map(inside.saliency, inside.features, inside.predicted))
     heat = fig.data[0]
     np.testing.assert_allclose(np.asarray(heat.z, dtype=float), (drawing * inside.gradient).reshape(8, 8), rtol=1e-6)
     assert heat.zmax == pytest.approx(np.abs(inside.saliency).max()) and heat.zmin == -heat.zmax
@@ -120,11 +121,11 @@ def test_saliency_map_is_the_input_times_gradient_on_a_symmetric_scale(drawing):
 
 def test_probe_figures():
     before, after = np.full(10, 0.1), np.eye(10)[3] * 0.91 + 0.01
-    fig = plots.probe_bars(before, after)
+    fig = valid_spec(plots.probe_bars(before, after))
     np.testing.assert_allclose(fig.data[0].y, before)
     np.testing.assert_allclose(fig.data[1].y, after)
     assert list(fig.data[1].marker.color).index(plots.ACCENT) == 3
-    grid = plots.probe_grid(np.arange(64) % 17, cell=8 * 2 + 5)
+    grid = valid_spec(plots.probe_grid(np.arange(64) % 17, cell=8 * 2 + 5))
     rect = grid.layout.shapes[0]
     assert (rect.x0, rect.x1, rect.y0, rect.y1) == (4.5, 5.5, 1.5, 2.5)
 
@@ -136,12 +137,14 @@ def test_every_per_stroke_figure_passes_plotlys_validation(drawing):
                plots.saliency_map(inside.saliency, inside.features, inside.predicted),
                plots.probe_bars(inside.probs, inside.probs), plots.probe_grid(inside.features, 9),
                plots.input_heatmap(inside.features, title="input")]
-    for fig in figures:
-        assert json.loads(valid_spec(fig).to_json()) == json.loads(fig.to_json()), "validation changed nothing"
+    for spec in figures:
+        assert isinstance(spec, dict), "a plain spec, sent as it is (plots/unvalidated.py)"
+        unchecked = go.Figure(spec, _validate=False)  # the same encoding (template, typed arrays), no checks
+        assert json.loads(valid_spec(spec).to_json()) == json.loads(unchecked.to_json()), "validation changed nothing"
 
 
 def test_an_invalid_property_fails_validation():
     bad = plots.saliency_map(np.zeros(64), np.zeros(64), 3)
-    bad.data[0]["zmidd"] = 0  # no such property: the unvalidated figure takes it, the check must not
+    bad["data"][0]["zmidd"] = 0  # no such property: the unvalidated figure takes it, the check must not
     with pytest.raises(ValueError):
         valid_spec(bad)

@@ -39,7 +39,7 @@ def probability_bars(probs: np.ndarray, height: int = 260) -> go.Figure:
     return fig
 
 
-def input_heatmap(grid: np.ndarray, height: int = 240, title: str | None = None, outline: int | None = None) -> go.Figure:
+def input_heatmap(grid: np.ndarray, height: int = 240, title: str | None = None, outline: int | None = None) -> dict:
     """The 8x8 model input, each cell a square shaded by its 0-16 value (shown on hover); the cell
     numbered `outline` (row * 8 + column) framed in the accent colour."""
     grid = np.asarray(grid).reshape(8, 8)
@@ -70,13 +70,14 @@ def upscale(image: np.ndarray, size: int) -> np.ndarray:
     return (PAPER - big * PAPER).astype(np.uint8)
 
 
-def set_probabilities(fig: go.Figure, probs: np.ndarray) -> go.Figure:
-    """Update a probability_bars figure in place (cheaper than building a new one per stroke)."""
+def set_probabilities(spec: dict, probs: np.ndarray) -> dict:
+    """A probability_bars figure's spec (fig.to_plotly_json()) showing `probs`: a new spec that
+    shares the layout. Per stroke this is far cheaper than updating the go.Figure and copying it
+    out again (plotly deep-copies a whole figure, its default template included, on the way out)."""
     probs = np.asarray(probs, dtype=float).reshape(10)
     winner = int(probs.argmax()) if probs.any() else None  # all zero (blank canvas): no winner
-    with fig.batch_update():
-        bar = fig.data[0]
-        bar.y = probs
-        bar.marker.color = [ACCENT if d == winner else MUTED for d in range(10)]
-        bar.text = [f"{p:.0%}" if p >= 0.005 else "" for p in probs]
-    return fig
+    bar = spec["data"][0]
+    colours = [ACCENT if d == winner else MUTED for d in range(10)]
+    bar = {**bar, "y": probs, "marker": {**bar.get("marker", {}), "color": colours},
+           "text": [f"{p:.0%}" if p >= 0.005 else "" for p in probs]}
+    return {**spec, "data": [bar]}

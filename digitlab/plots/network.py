@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 
 from digitlab.introspect import Inside, edge_contributions, top_units
 from digitlab.plots.draw import ACCENT, MUTED, input_heatmap
@@ -31,7 +30,7 @@ def _cell(i: int) -> str:
     return f"row {i // 8}, col {i % 8}"
 
 
-def activation_bars(inside: Inside, height_per_layer: int = 120) -> go.Figure:
+def activation_bars(inside: Inside, height_per_layer: int = 120) -> dict:
     """Every hidden layer's activations, one row per layer, units in index order. Drawn as bars
     made of two filled step lines per layer (orange above zero, blue below): a few paths for the
     browser instead of one SVG bar per unit (768 for the default model), redrawn every stroke."""
@@ -60,7 +59,7 @@ def activation_bars(inside: Inside, height_per_layer: int = 120) -> go.Figure:
                                showlegend=False, annotations=annotations, hovermode="closest"))
 
 
-def weight_images(inside: Inside, k: int = 16, cols: int = 8) -> go.Figure:
+def weight_images(inside: Inside, k: int = 16, cols: int = 8) -> dict:
     """The first layer's weights as 8x8 images (one per unit: what input pattern excites it), for the
     k units that fire most for this drawing, strongest first. One tiled heatmap, NaN between tiles."""
     weights, active = inside.weights[0], inside.hidden[0]
@@ -99,7 +98,7 @@ def _labels(text: list[str], x, y, size: int = 12) -> dict:
 
 
 def saliency_map(values: np.ndarray, features: np.ndarray, digit: int, height: int = 240,
-                 what: str = "pushed") -> go.Figure:
+                 what: str = "pushed") -> dict:
     """An 8x8 diverging map centred on zero: orange cells pushed for `digit`, blue against."""
     values = np.asarray(values, dtype=float).reshape(8, 8)
     ink = np.asarray(features, dtype=float).reshape(8, 8)
@@ -124,7 +123,7 @@ def diagram_units(inside: Inside, top_k: int) -> list[np.ndarray]:
     return shown
 
 
-def network_diagram(inside: Inside, top_k: int = 12, height: int = 430) -> go.Figure:
+def network_diagram(inside: Inside, top_k: int = 12, height: int = 430) -> dict:
     """Layers as columns of units; each edge coloured by the sign of weight x activation for this
     drawing and thickened by its size (relative to the strongest edge between the same two columns).
     Layers wider than top_k show their top_k strongest units, and the column title says so."""
@@ -197,7 +196,7 @@ def _column_titles(inside: Inside, shown: list[np.ndarray]) -> list[str]:
     return titles
 
 
-def probe_bars(before: np.ndarray, after: np.ndarray, height: int = 240) -> go.Figure:
+def probe_bars(before: np.ndarray, after: np.ndarray, height: int = 240) -> dict:
     """The ten probabilities for the drawing as it is (grey) and with the probed cell changed."""
     before, after = np.asarray(before, float).reshape(10), np.asarray(after, float).reshape(10)
     digits = [str(d) for d in range(10)]
@@ -218,6 +217,6 @@ def probe_bars(before: np.ndarray, after: np.ndarray, height: int = 240) -> go.F
     ))
 
 
-def probe_grid(features: np.ndarray, cell: int, height: int = 200) -> go.Figure:
+def probe_grid(features: np.ndarray, cell: int, height: int = 200) -> dict:
     """The 8x8 input (probed value already in place) with the probed cell outlined."""
     return input_heatmap(features, height=height, outline=int(cell))

@@ -193,8 +193,8 @@ def show_prediction(probs: np.ndarray | None, prompt: str = BLANK_PROMPT) -> Non
         if is_unsure(probs):  # the CLI's rule too (predict --json)
             message.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
     # Always there (ten empty bars on a blank canvas): a stroke or a clear only redraws its bars.
-    fig = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225))
-    live_chart(plots.set_probabilities(fig, np.zeros(10) if probs is None else probs), key="probs_chart")
+    spec = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225).to_plotly_json())
+    live_chart(plots.set_probabilities(spec, np.zeros(10) if probs is None else probs), key="probs_chart")
 
 
 def show_steps(pre: Preprocessed | None) -> None:
@@ -207,7 +207,7 @@ def show_steps(pre: Preprocessed | None) -> None:
 
 
 def _session_figure(key: str, build):
-    """One figure per session, built once and then updated in place on every stroke."""
+    """One figure spec per session, built once; every stroke sends it with new numbers."""
     if key not in st.session_state:
         st.session_state[key] = build()
     return st.session_state[key]

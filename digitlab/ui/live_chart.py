@@ -12,12 +12,14 @@ components-v2 asset (nothing is copied anywhere) and loaded once per browser tab
 """
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import plotly
 import plotly.graph_objects as go
 import streamlit as st
@@ -180,10 +182,32 @@ def live_chart(figure: go.Figure | dict, key: str, on_click: Callable[[], None] 
 _ENCODER = plotly.utils.PlotlyJSONEncoder()
 
 
+# numpy dtypes plotly.js reads as typed arrays ({"dtype": ..., "bdata": base64}, as plotly.py sends them)
+_TYPED = {"float64": "f8", "float32": "f4", "int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2",
+          "int32": "i4", "uint32": "u4"}
+
+
+def _encode(value):
+    """A numpy array as a plotly.js typed array: a fraction of the time and size of a list of
+    numbers (plotly.py's own converter goes through a dataframe library, ~0.3 ms per array).
+    Anything else as plotly's encoder does."""
+    if isinstance(value, np.ndarray) and value.size and value.dtype.name in (*_TYPED, "int64"):
+        if value.dtype.name == "int64":
+            if not -2**31 <= value.min() <= value.max() < 2**31:
+                return _ENCODER.default(value)
+            value = value.astype(np.int32)
+        little_endian = np.ascontiguousarray(value, value.dtype.newbyteorder("<"))
+        typed = {"dtype": _TYPED[value.dtype.name], "bdata": base64.b64encode(little_endian).decode("ascii")}
+        if value.ndim > 1:
+            typed["shape"] = ", ".join(map(str, value.shape))
+        return typed
+    return _ENCODER.default(value)
+
+
 def _to_json(spec: dict) -> str:
     """The figure as JSON. Plotly's encoder writes it, parses it back and writes it again to turn
     NaN into null; a figure without NaN (the Train page's curves at every poll) skips that."""
     try:
-        return json.dumps(spec, default=_ENCODER.default, allow_nan=False)
+        return json.dumps(spec, default=_encode, allow_nan=False)
     except ValueError:  # a NaN or infinity somewhere: null, as plotly.js expects
         return json.dumps(spec, cls=plotly.utils.PlotlyJSONEncoder)
