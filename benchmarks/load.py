@@ -125,17 +125,17 @@ async def start_training(browser, url: str, epochs: int):
     512-256 network for `epochs` epochs, minutes of work, so it is still going when drawing ends."""
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
     page = await context.new_page()
+    # Setting this page up is not what is timed: on the slow setting a Train page opened while
+    # another session trains can take a minute to show its controls and to answer each one, past
+    # Playwright's default 30 s per action, so its actions get the same 120 s as opening a Draw page.
+    page.set_default_timeout(120_000)
     await page.goto(url + "/train")
-    # Opening a page is not what is timed here: on the slow setting a Train page opened while
-    # another session trains can take over half a minute to show its controls (Playwright's
-    # default wait), so it gets the same 120 s as the Draw pages.
-    await page.get_by_label("Hidden layers", exact=True).wait_for(timeout=120_000)
     for label, value in (("Hidden layers", "512,256"), ("Epochs", str(epochs))):
         box = page.get_by_label(label, exact=True)
         await box.fill(value)
         await box.press("Enter")
     await page.get_by_role("button", name="Train", exact=True).click()
-    await page.get_by_role("button", name="Stop").wait_for(timeout=60_000)  # running, or queued for the slot
+    await page.get_by_role("button", name="Stop").wait_for()  # running, or queued for the slot
     return page
 
 
