@@ -189,8 +189,8 @@ _TYPED = {"float64": "f8", "float32": "f4", "int8": "i1", "uint8": "u1", "int16"
 
 def _encode(value):
     """A numpy array as a plotly.js typed array: a fraction of the time and size of a list of
-    numbers (plotly.py's own converter goes through a dataframe library, ~0.3 ms per array).
-    Anything else as plotly's encoder does."""
+    numbers (plotly.py's own converter goes through a dataframe library per array, which per-stroke
+    figures can't afford). Anything else as plotly's encoder does."""
     if isinstance(value, np.ndarray) and value.size and value.dtype.name in (*_TYPED, "int64"):
         if value.dtype.name == "int64":
             if not -2**31 <= value.min() <= value.max() < 2**31:
