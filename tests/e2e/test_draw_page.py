@@ -4,8 +4,8 @@ import urllib.request
 from playwright.sync_api import expect
 
 from digitlab.ui.live_chart import PLOTLY_JS, PLOTLY_URL
-from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, SEVEN, ZERO, draw, draw_by_touch, reset_canvas,
-                                   wait_idle)
+from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, SEVEN, ZERO, dimmed_in_live_areas, draw, draw_by_touch,
+                                   reset_canvas, wait_idle, watch_dimming)
 
 
 def open_draw_page(page, url):
@@ -66,6 +66,23 @@ def test_draw_one_then_clear_then_zero(page, app_url):
     assert ink_pixels(page) == 0, "a blank canvas"
     draw(page, ONE)
     expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
+
+
+def test_a_stroke_does_not_dim_the_drawing_panel_while_it_reruns(page, app_url):
+    """Streamlit fades a rerunning fragment's elements; the drawing panel is a live area, so
+    nothing in it fades (every frame of two strokes and a Clear is checked)."""
+    open_draw_page(page, app_url)
+    watch_dimming(page)
+    draw(page, ONE)
+    expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator(METRIC).first).to_have_text("—", timeout=15_000)
+    draw(page, SEVEN)
+    expect(page.locator(METRIC).first).to_have_text("7", timeout=15_000)
+    wait_idle(page)
+    dimmed, areas = dimmed_in_live_areas(page)
+    assert areas == 1 and page.locator('.st-key-live_drawing').locator(CANVAS).count() == 1
+    assert dimmed == [], f"faded while the panel reran: {dimmed}"
 
 
 def test_switching_model_repredicts_without_redrawing(page, app_url):

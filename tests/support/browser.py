@@ -154,3 +154,32 @@ ONE = [[(150, 50), (146, 120), (142, 190), (140, 240)]]
 ZERO = [[(140, 45), (100, 60), (82, 110), (85, 175), (110, 230), (150, 238), (185, 210), (198, 150),
          (192, 90), (170, 55), (138, 45)]]
 SEVEN = [[(80, 55), (200, 55), (170, 120), (140, 180), (120, 240)]]
+
+
+# Every element of a live area (digitlab/ui/style.py: live_fragment) that starts fading, checked at
+# every frame from now on; and how many live areas were on the page at the last frame.
+_WATCH_DIMMING_JS = """() => { window.__dimmed = []; window.__liveAreas = 0;
+  const live = '[class*="st-key-live_"]';
+  const frame = () => {
+    window.__liveAreas = document.querySelectorAll(live).length;
+    for (const a of document.getAnimations()) {
+      const el = a.effect?.target;
+      if (a.transitionProperty === 'opacity' && el?.dataset?.testid === 'stElementContainer' && el.closest(live)) {
+        const name = [...el.classList].find(c => c.startsWith('st-key-')) || el.textContent.trim().slice(0, 40);
+        if (!window.__dimmed.includes(name)) window.__dimmed.push(name);
+      }
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}"""
+
+
+def watch_dimming(page) -> None:
+    """From now on, record every element of a live area that starts to fade (dimmed_in_live_areas)."""
+    page.evaluate(_WATCH_DIMMING_JS)
+
+
+def dimmed_in_live_areas(page) -> tuple[list[str], int]:
+    """The live areas' elements seen fading since watch_dimming, and how many live areas there are."""
+    return page.evaluate("() => [window.__dimmed, window.__liveAreas]")
