@@ -21,7 +21,6 @@ from digitlab.ui.keys import CANVAS_KEY, LAST_DRAWING_KEY, MODEL_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.network import inside_panel
 from digitlab.ui.resources import DEFAULT_NAME, catalogue, get_model
-from digitlab.ui.style import live_fragment
 
 TRUTH_KEY = "truth_label"
 TRUTH_LAST_KEY = "_truth_last"  # the label last chosen, to undo the control's click-to-deselect
@@ -69,7 +68,7 @@ def toolbar() -> None:
                        "under the drawing.")
 
 
-@live_fragment("drawing")
+@st.fragment
 def drawing_panel() -> None:
     canvas_col, result_col, steps_col = st.columns(COLUMNS, gap="medium")
     with canvas_col:

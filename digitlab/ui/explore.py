@@ -25,7 +25,6 @@ from digitlab.train import OPTIMIZERS, TrainConfig
 from digitlab.ui import explore_link, fair_use, identity, presentation
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import session_alive
-from digitlab.ui.style import live_fragment
 
 JOB_KEY, STUDY_KEY = "explore_job", "explore_study"
 POLL_SECONDS = 1.0  # each poll re-sends the live charts; a trial takes about a second anyway
@@ -59,7 +58,7 @@ def page() -> None:
     if study is None:
         st.info("Start a sweep above: a live trial table, the best-so-far line and the plots will appear here.")
         return
-    live_fragment("sweep", run_every=POLL_SECONDS if running else None)(live)(study.study_name, running)
+    st.fragment(live, run_every=POLL_SECONDS if running else None)(study.study_name, running)
     if not running:
         slow_plots(study)
         best_panel(study)
@@ -271,7 +270,7 @@ def best_panel(study: optuna.Study) -> None:
                                                    seconds=budget.seconds, actor=identity.actor()).start()
         busy = True
     if st.session_state.get(JOB_KEY) is not None and st.session_state[JOB_KEY].kind == "best":
-        live_fragment("best_training", run_every=0.5 if busy else None)(best_status)(busy)
+        st.fragment(best_status, run_every=0.5 if busy else None)(busy)
 
 
 def best_status(was_busy: bool) -> None:

@@ -26,7 +26,6 @@ from digitlab.ui import mistakes as mistakes_ui
 from digitlab.ui.keys import TRAIN_FORM_KEY, TRAIN_JOB_KEY, TRAIN_RUNS_KEY
 from digitlab.ui.live_chart import live_chart
 from digitlab.ui.resources import catalogue, session_alive
-from digitlab.ui.style import live_fragment
 
 FIRST_EPOCH_WAIT = 0.3  # seconds (the seed preset's first epoch: under 0.1 s even on the slow setting)
 SHOWN_KEY = "_train_epochs_shown"  # (job id, epochs drawn so far, when, curve states drawn)
@@ -75,7 +74,7 @@ def page() -> None:
     # The same fragment in every state (its id is its function and place, not run_every), so the
     # curves are one chart for the page's life: a run starting or ending redraws it in place
     # instead of the browser building a new one (half a second on a slow machine).
-    live_fragment("training", run_every=every)(job_area)(job, every, config.epochs if config else None)
+    st.fragment(job_area, run_every=every)(job, every, config.epochs if config else None)
     if settled:
         train_results.results(job)
     train_results.compare(st.session_state.get(TRAIN_RUNS_KEY, []))

@@ -20,7 +20,6 @@ from digitlab.preprocess import preprocess
 from digitlab.ui import presentation
 from digitlab.ui.keys import LAST_DRAWING_KEY
 from digitlab.ui.live_chart import live_chart
-from digitlab.ui.style import live_fragment
 
 SOURCE_KEY = "watch_source"
 CANVAS_HERE_KEY = "watch_canvas"
@@ -56,7 +55,7 @@ def draw_page_drawing() -> np.ndarray | None:
     return st.session_state.get(LAST_DRAWING_KEY)
 
 
-@live_fragment("watch_chooser")
+@st.fragment
 def chooser() -> None:
     """Which drawing to watch, drawn here or taken from the Draw page, and how the network will
     see it (8x8). A fragment: a stroke on this canvas reruns only this."""

@@ -4,7 +4,7 @@ import urllib.request
 from playwright.sync_api import expect
 
 from digitlab.ui.live_chart import PLOTLY_JS, PLOTLY_URL
-from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, SEVEN, ZERO, dimmed_in_live_areas, draw, draw_by_touch,
+from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, SEVEN, ZERO, dimmed_elements, draw, draw_by_touch,
                                    reset_canvas, wait_idle, watch_dimming)
 
 
@@ -68,9 +68,9 @@ def test_draw_one_then_clear_then_zero(page, app_url):
     expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
 
 
-def test_a_stroke_does_not_dim_the_drawing_panel_while_it_reruns(page, app_url):
-    """Streamlit fades a rerunning fragment's elements; the drawing panel is a live area, so
-    nothing in it fades (every frame of two strokes and a Clear is checked)."""
+def test_a_stroke_does_not_dim_the_page_while_it_reruns(page, app_url):
+    """Streamlit would fade a rerunning fragment's elements (digitlab/ui/style.py says why not):
+    nothing fades in any frame of two strokes and a Clear."""
     open_draw_page(page, app_url)
     watch_dimming(page)
     draw(page, ONE)
@@ -80,9 +80,8 @@ def test_a_stroke_does_not_dim_the_drawing_panel_while_it_reruns(page, app_url):
     draw(page, SEVEN)
     expect(page.locator(METRIC).first).to_have_text("7", timeout=15_000)
     wait_idle(page)
-    dimmed, areas = dimmed_in_live_areas(page)
-    assert areas == 1 and page.locator('.st-key-live_drawing').locator(CANVAS).count() == 1
-    assert dimmed == [], f"faded while the panel reran: {dimmed}"
+    dimmed, frames = dimmed_elements(page)
+    assert frames > 10 and dimmed == [], f"faded while the panel reran: {dimmed} ({frames} frames checked)"
 
 
 def test_switching_model_repredicts_without_redrawing(page, app_url):

@@ -156,15 +156,15 @@ ZERO = [[(140, 45), (100, 60), (82, 110), (85, 175), (110, 230), (150, 238), (18
 SEVEN = [[(80, 55), (200, 55), (170, 120), (140, 180), (120, 240)]]
 
 
-# Every element of a live area (digitlab/ui/style.py: live_fragment) that starts fading, checked at
-# every frame from now on; and how many live areas were on the page at the last frame.
-_WATCH_DIMMING_JS = """() => { window.__dimmed = []; window.__liveAreas = 0;
-  const live = '[class*="st-key-live_"]';
+
+# Every element that starts fading (Streamlit's look for a stale element, digitlab/ui/style.py),
+# checked at every frame from now on, and how many frames were checked.
+_WATCH_DIMMING_JS = """() => { window.__dimmed = []; window.__frames = 0;
   const frame = () => {
-    window.__liveAreas = document.querySelectorAll(live).length;
+    window.__frames++;
     for (const a of document.getAnimations()) {
       const el = a.effect?.target;
-      if (a.transitionProperty === 'opacity' && el?.dataset?.testid === 'stElementContainer' && el.closest(live)) {
+      if (a.transitionProperty === 'opacity' && el?.dataset?.testid === 'stElementContainer') {
         const name = [...el.classList].find(c => c.startsWith('st-key-')) || el.textContent.trim().slice(0, 40);
         if (!window.__dimmed.includes(name)) window.__dimmed.push(name);
       }
@@ -176,10 +176,10 @@ _WATCH_DIMMING_JS = """() => { window.__dimmed = []; window.__liveAreas = 0;
 
 
 def watch_dimming(page) -> None:
-    """From now on, record every element of a live area that starts to fade (dimmed_in_live_areas)."""
+    """From now on, record every element of the page that starts to fade (dimmed_elements)."""
     page.evaluate(_WATCH_DIMMING_JS)
 
 
-def dimmed_in_live_areas(page) -> tuple[list[str], int]:
-    """The live areas' elements seen fading since watch_dimming, and how many live areas there are."""
-    return page.evaluate("() => [window.__dimmed, window.__liveAreas]")
+def dimmed_elements(page) -> tuple[list[str], int]:
+    """The elements seen fading since watch_dimming, and how many frames were checked."""
+    return page.evaluate("() => [window.__dimmed, window.__frames]")
