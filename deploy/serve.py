@@ -56,6 +56,14 @@ def healthy(port: int, timeout: float = 2.0) -> bool:
         return False
 
 
+def write_pid_file(path: Path, pid: int) -> None:
+    """Write a pid file whole or not at all: a watcher reading it while a restarted replica's pid goes
+    in (Path.write_text truncates first) would otherwise read an empty file."""
+    part = path.with_name(path.name + ".part")
+    part.write_text(f"{pid}\n")
+    os.replace(part, path)
+
+
 class Replica:
     def __init__(self, index: int, port: int, run_dir: Path, env: dict):
         self.index, self.port, self.run_dir, self.env = index, port, run_dir, env
@@ -69,7 +77,7 @@ class Replica:
                "--server.address", "127.0.0.1", "--server.headless", "true"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         out.close()
-        (self.run_dir / f"replica-{self.index}.pid").write_text(f"{self.proc.pid}\n")
+        write_pid_file(self.run_dir / f"replica-{self.index}.pid", self.proc.pid)
         self.failures = 0
         log(f"replica {self.index}: pid {self.proc.pid} on 127.0.0.1:{self.port}")
 
@@ -174,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError(f"nginx refused {conf}: {test.stderr.strip()}")
         nginx = subprocess.Popen([args.nginx, "-p", str(run_dir), "-e", str(run_dir / "error.log"), "-c", str(conf),
                                   "-g", "daemon off;"])
-        (run_dir / "nginx.pid.serve").write_text(f"{nginx.pid}\n")
+        write_pid_file(run_dir / "nginx.pid.serve", nginx.pid)
         log(f"serving http://{args.listen} -> {len(replicas)} replica(s)")
         while not stopping:
             time.sleep(HEALTH_EVERY_S)
