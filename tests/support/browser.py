@@ -156,7 +156,6 @@ ZERO = [[(140, 45), (100, 60), (82, 110), (85, 175), (110, 230), (150, 238), (18
 SEVEN = [[(80, 55), (200, 55), (170, 120), (140, 180), (120, 240)]]
 
 
-
 # Every element that starts fading (Streamlit's look for a stale element, digitlab/ui/style.py),
 # checked at every frame from now on, and how many frames were checked.
 _WATCH_DIMMING_JS = """() => { window.__dimmed = []; window.__frames = 0;
