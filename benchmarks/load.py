@@ -37,14 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.async_api import async_playwright  # noqa: E402
 
 from benchmarks.conditions import add_slow_flag, conditions  # noqa: E402
-from benchmarks.draw_latency import ARM  # noqa: E402
+from benchmarks.draw_latency import ARM, POLL_MS  # noqa: E402
 from tests.support.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, ONE, RESET, ROOT, ZERO, streamlit_app  # noqa: E402
 
 DIGITS = (("1", ONE), ("0", ZERO))
-# The harness polls every 50 ms, not on every animation frame (Playwright's default): rAF polling
-# makes all 10 pages render 60 frames a second while they wait, CPU taken from the app under test.
-# The latency itself is timed inside the page by a MutationObserver, so polling doesn't change it.
-POLL_MS = 50
+# The harness polls every POLL_MS (draw_latency.py says why): with rAF polling all 10 pages would
+# render 60 frames a second while they wait.
 
 
 async def open_draw_page(browser, url: str):
