@@ -14,12 +14,16 @@ Then the cold start, on fresh servers: open the Train page, click Train at once 
 preset, until "Finished" shows; then the same in a freshly opened page on the now warm server.
 Timed inside the page from the click event to the "Finished" line (and, printed alongside, as the
 harness saw it). Goal: the first click <= 1.5 s on the --slow setting (benchmarks/conditions.py).
+How long each page took to open is printed too (set-up, not timed). A page that does not open, or
+a click whose "Finished" never comes, within OPEN_TIMEOUT_S is a failed round: it counts as the
+slowest possible time in the medians (never dropped) and the run goes on with the next server.
 
     python benchmarks/ui_overhead.py [--preset seed] [--epochs 300] [--repeats 3] [--cold 3] [--slow]
 """
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import subprocess
 import sys
@@ -31,6 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.conditions import add_slow_flag, conditions  # noqa: E402
 from tests.support.browser import launch, streamlit_app, wait_idle  # noqa: E402
+
+# Opening a page is set-up, not timed: on a fresh server on the slow setting it has taken over 60 s.
+OPEN_TIMEOUT_S = 120
 
 STARTUP = ("import torch; torch.set_num_threads(1); import digitlab.cli, digitlab.train, digitlab.evaluate, "
            "digitlab.store, digitlab.data, tqdm, sklearn.metrics")
@@ -94,28 +101,42 @@ ARM_CLICK = """(text) => {
 FINISHED = "Finished: 10 of 10 epochs"
 
 
-def click_to_finished(page, url: str) -> tuple[float, float]:
+def click_to_finished(page, url: str) -> tuple[float, float, float]:
     """Open the Train page, click Train at once (seed preset): seconds from the click to "Finished"
-    shown, in the page and as the harness saw it (Playwright's own work included)."""
-    page.goto(url + "/train")
-    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
-    wait_idle(page)
+    shown, in the page and as the harness saw it (Playwright's own work included), and seconds the
+    page took to open."""
+    opening = time.perf_counter()
+    page.goto(url + "/train", timeout=OPEN_TIMEOUT_S * 1000)
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=OPEN_TIMEOUT_S * 1000)
+    wait_idle(page, timeout=OPEN_TIMEOUT_S * 1000)
+    opened = time.perf_counter() - opening
     assert not page.get_by_text(FINISHED).count(), "a fresh page shows no finished run"
     page.evaluate(ARM_CLICK, FINISHED)
     start = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_function("() => window.__coldSeconds !== null", polling=100, timeout=120_000)
+    page.wait_for_function("() => window.__coldSeconds !== null", polling=100, timeout=OPEN_TIMEOUT_S * 1000)
     harness = time.perf_counter() - start
     seconds = page.evaluate("() => window.__coldSeconds")
-    page.get_by_test_id("stMetric").filter(has_text="Test accuracy").wait_for(timeout=60_000)
-    wait_idle(page)
-    return seconds, harness
+    page.get_by_test_id("stMetric").filter(has_text="Test accuracy").wait_for(timeout=OPEN_TIMEOUT_S * 1000)
+    wait_idle(page, timeout=OPEN_TIMEOUT_S * 1000)
+    return seconds, harness, opened
 
 
-def cold_start_seconds(page, url: str) -> tuple[tuple[float, float], tuple[float, float]]:
+def timed_or_failed(page, url: str) -> tuple[float, float, float]:
+    """click_to_finished, or a failed round (infinite times) if a wait ran out."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return click_to_finished(page, url)
+    except PlaywrightTimeout as exc:
+        print(f"  failed round: {str(exc).splitlines()[0]}", flush=True)
+        return math.inf, math.inf, math.inf
+
+
+def cold_start_seconds(page, url: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """On a server nobody has used yet: open the Train page and click Train at once. Then the same
     on the now warm server, in a page opened afresh (so no earlier "Finished" is on it)."""
-    return click_to_finished(page, url), click_to_finished(page, url)
+    return timed_or_failed(page, url), timed_or_failed(page, url)
 
 
 def main() -> None:
@@ -166,13 +187,14 @@ def run(args) -> None:
                 page.close()
             first.append(a), second.append(b)
             print(f"fresh server {i + 1}: first click -> Finished {a[0]:.2f} s (harness {a[1]:.2f} s), "
-                  f"warm server {b[0]:.2f} s (harness {b[1]:.2f} s)", flush=True)
+                  f"warm server {b[0]:.2f} s (harness {b[1]:.2f} s); pages opened in {a[2]:.1f} s and {b[2]:.1f} s",
+                  flush=True)
         browser.close()
     median = lambda runs, k: statistics.median(r[k] for r in runs)  # noqa: E731
     print(f"cold start, seed preset (medians of {args.cold} fresh servers), click -> Finished shown, in the page: "
           f"first click {median(first, 0):.2f} s, on the warm server {median(second, 0):.2f} s  "
           f"(goal: first <= 1.5 s on the slow setting); as the harness saw them: {median(first, 1):.2f} s, "
-          f"{median(second, 1):.2f} s")
+          f"{median(second, 1):.2f} s; failed rounds: {sum(math.isinf(r[0]) for r in first + second)}")
 
 
 if __name__ == "__main__":
