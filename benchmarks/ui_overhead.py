@@ -15,7 +15,7 @@ preset, until "Finished" shows; then the same in a freshly opened page on the no
 Timed inside the page from the click event to the "Finished" line (and, printed alongside, as the
 harness saw it). Goal: the first click <= 1.5 s on the --slow setting (benchmarks/conditions.py).
 How long each page took to open is printed too (set-up, not timed). A page that does not open, or
-a click whose "Finished" never comes, within COLD_WAIT_S is a failed round: it counts as the
+a click whose "Finished" never comes, within WAIT_S is a failed round: it counts as the
 slowest possible time in the medians (never dropped) and the run goes on with the next server.
 
     python benchmarks/ui_overhead.py [--preset seed] [--epochs 300] [--repeats 3] [--cold 3] [--slow]
@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.conditions import add_slow_flag, conditions  # noqa: E402
 from tests.support.browser import launch, streamlit_app, wait_idle  # noqa: E402
 
-# Every wait of the cold start: a page opening (set-up, not timed; a fresh server's Train page has
-# taken over 60 s to open on the slow setting), a click's "Finished", its evaluation.
-COLD_WAIT_S = 120
+# The limit of every wait that is not a timed one's own: a page opening (a fresh server's Train page
+# has taken over 60 s to open on the slow setting), a cold-start click's "Finished", its evaluation.
+WAIT_S = 120
 
 STARTUP = ("import torch; torch.set_num_threads(1); import digitlab.cli, digitlab.train, digitlab.evaluate, "
            "digitlab.store, digitlab.data, tqdm, sklearn.metrics")
@@ -55,9 +55,9 @@ def cli_seconds(preset: str, epochs: int) -> float:
 
 
 def open_train_page(page, url: str, preset: str, epochs: int) -> None:
-    page.goto(url + "/train")
-    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
-    wait_idle(page)
+    page.goto(url + "/train", timeout=WAIT_S * 1000)
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=WAIT_S * 1000)
+    wait_idle(page, timeout=WAIT_S * 1000)
     page.get_by_test_id("stSelectbox").filter(has_text="Start from a preset").click()
     page.get_by_role("option", name=preset, exact=True).click()
     wait_idle(page)
@@ -107,19 +107,19 @@ def click_to_finished(page, url: str) -> tuple[float, float, float]:
     shown, in the page and as the harness saw it (Playwright's own work included), and seconds the
     page took to open."""
     opening = time.perf_counter()
-    page.goto(url + "/train", timeout=COLD_WAIT_S * 1000)
-    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=COLD_WAIT_S * 1000)
-    wait_idle(page, timeout=COLD_WAIT_S * 1000)
+    page.goto(url + "/train", timeout=WAIT_S * 1000)
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=WAIT_S * 1000)
+    wait_idle(page, timeout=WAIT_S * 1000)
     opened = time.perf_counter() - opening
     assert not page.get_by_text(FINISHED).count(), "a fresh page shows no finished run"
     page.evaluate(ARM_CLICK, FINISHED)
     start = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_function("() => window.__coldSeconds !== null", polling=100, timeout=COLD_WAIT_S * 1000)
+    page.wait_for_function("() => window.__coldSeconds !== null", polling=100, timeout=WAIT_S * 1000)
     harness = time.perf_counter() - start
     seconds = page.evaluate("() => window.__coldSeconds")
-    page.get_by_test_id("stMetric").filter(has_text="Test accuracy").wait_for(timeout=COLD_WAIT_S * 1000)
-    wait_idle(page, timeout=COLD_WAIT_S * 1000)
+    page.get_by_test_id("stMetric").filter(has_text="Test accuracy").wait_for(timeout=WAIT_S * 1000)
+    wait_idle(page, timeout=WAIT_S * 1000)
     return seconds, harness, opened
 
 
