@@ -11,8 +11,6 @@ from functools import lru_cache
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 SPLIT_SEED = 0
 TEST_FRACTION = 0.2
@@ -34,6 +32,11 @@ class Splits:
 
 @lru_cache(maxsize=1)
 def _digits() -> tuple[np.ndarray, np.ndarray]:
+    # scikit-learn is imported where it is used (here and below), not with the module: the app
+    # server imports this module for its constants and augmentation, and importing scikit-learn
+    # takes seconds that a fresh server's first page would otherwise wait for.
+    from sklearn.datasets import load_digits
+
     bunch = load_digits()
     return bunch.data.astype(np.float32), bunch.target.astype(np.int64)
 
@@ -45,6 +48,8 @@ def load_splits(val_fraction: float = 0.1, seed: int = SPLIT_SEED) -> Splits:
     """
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    from sklearn.model_selection import train_test_split
+
     x, y = _digits()
     x_rest, x_test, y_rest, y_test = train_test_split(
         x, y, test_size=TEST_FRACTION, stratify=y, random_state=SPLIT_SEED

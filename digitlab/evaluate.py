@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, precision_recall_fscore_support
 
 from digitlab.data import N_CLASSES
 from digitlab.model import MLP, predict_proba
@@ -29,6 +28,10 @@ class Evaluation:
 
 
 def evaluate(model: MLP, x: np.ndarray, y: np.ndarray) -> Evaluation:
+    # Imported here: the app server imports this module for Evaluation alone, and importing
+    # scikit-learn takes seconds that a fresh server's first page would otherwise wait for.
+    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, precision_recall_fscore_support
+
     probs = predict_proba(model, x)
     pred = probs.argmax(axis=1)
     precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=LABELS, zero_division=0)

@@ -73,6 +73,18 @@ class MLP(nn.Module):
         return x
 
 
+def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The names and shapes of MLP(config)'s saved tensors, worked out from the config alone: a
+    file's tensors are checked against them before any layer is built, so a config naming huge
+    layers allocates nothing (and no meta-device module is built: its first use imports torch's
+    compiler, seconds on a fresh app server's first page)."""
+    shapes, width = {}, N_FEATURES
+    for i, size in enumerate((*config.hidden, N_CLASSES)):
+        shapes[f"net.{3 * i}.weight"], shapes[f"net.{3 * i}.bias"] = (size, width), (size,)
+        width = size
+    return shapes
+
+
 def predict_proba(model: MLP, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Softmax probabilities (N, 10) for raw 0-16 inputs (N, 64) or a single (64,) input."""
     x = np.asarray(x, dtype=np.float32)

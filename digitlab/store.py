@@ -44,7 +44,7 @@ from safetensors.torch import save as safetensors_bytes
 from digitlab import metadata, ownership
 from digitlab.metadata import FORMAT
 from digitlab.ownership import OPERATOR, Actor
-from digitlab.model import MLP, ModelConfig
+from digitlab.model import MLP, ModelConfig, state_shapes
 from digitlab.paths import PROJECT_MODELS, models_dir  # noqa: F401 (PROJECT_MODELS: callers' name for it)
 
 META_KEY = "digitlab"
@@ -337,8 +337,7 @@ def load_model_bytes(data: bytes, path: Path, *, sidecar: bool = True) -> Loaded
         config = ModelConfig(**{**info["model"], "hidden": tuple(info["model"]["hidden"])})
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{path.name}: model config is invalid: {exc}") from exc
-    with torch.device("meta"):  # shapes only: a config naming huge layers must not allocate them
-        _check_tensors(path, MLP(config), tensors)
+    _check_tensors(path, state_shapes(config), tensors)
     model = MLP(config)
     model.load_state_dict(tensors)
     model.eval()
@@ -410,8 +409,7 @@ def _pick_sidecar(path: Path, embedded: dict, data: bytes) -> tuple[dict, list[s
     return embedded, [f"{sidecar_path.name} {problem}; used the metadata inside {path.name}"]
 
 
-def _check_tensors(path: Path, model: MLP, tensors: dict[str, torch.Tensor]) -> None:
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+def _check_tensors(path: Path, expected: dict[str, tuple[int, ...]], tensors: dict[str, torch.Tensor]) -> None:
     got = {k: tuple(v.shape) for k, v in tensors.items()}
     missing, extra = sorted(expected.keys() - got.keys()), sorted(got.keys() - expected.keys())
     wrong = [f"{k} {got[k]} != {expected[k]}" for k in sorted(expected.keys() & got.keys()) if got[k] != expected[k]]

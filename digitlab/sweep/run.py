@@ -230,7 +230,8 @@ def _context():
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["digitlab.sweep.run"])
+    # scikit-learn too: digitlab.data imports it only where a trial first loads the data.
+    ctx.set_forkserver_preload(["digitlab.sweep.run", "sklearn.datasets", "sklearn.model_selection"])
     return ctx
 
 
