@@ -14,7 +14,6 @@ above 1x means the first of the pair took less time. Goal: the parallel, pruned 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -40,7 +39,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="parallel workers (default: the cores this run may use, as the Explore page offers)")
     add_slow_flag(parser)
     args = parser.parse_args()
     with conditions(args.slow) as setting:
@@ -51,11 +51,14 @@ def main() -> None:
 def run(args) -> None:
     import torch
 
+    from digitlab.budgets import usable_cores
     from digitlab.paths import data_dir
     from digitlab.sweep import SweepConfig
     from digitlab.train import TrainConfig
 
     torch.set_num_threads(1)
+    if args.jobs is None:  # after conditions(): --slow leaves one core, and the app would offer one worker
+        args.jobs = usable_cores()
     storage = f"sqlite:///{data_dir() / 'bench-sweeps.db'}"  # the temporary data folder
     common = dict(base=TrainConfig(epochs=args.epochs), trials=args.trials, storage=storage, seed=0)
     runs = {"serial, median pruning": dict(jobs=1, pruner="median"),

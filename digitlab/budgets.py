@@ -18,7 +18,7 @@ limited. The command line is the operator's own face and runs without budgets.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_SECONDS = 300.0
 DEFAULT_PARAMETERS = 1_000_000  # 16 MB with Adam's state; the shipped model's network has 168k
@@ -31,11 +31,17 @@ def parameters(hidden: tuple[int, ...] | list[int], inputs: int = 64, classes: i
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (taskset, a container's cpuset), not the machine's count:
+    more sweep workers than that only share the cores and train no faster."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
 @dataclass(frozen=True)
 class Budget:
     seconds: float | None = DEFAULT_SECONDS  # None: no time limit
     parameters: int | None = DEFAULT_PARAMETERS  # None: no size limit
-    workers: int = max(1, os.cpu_count() or 1)
+    workers: int = field(default_factory=usable_cores)
 
     def size_problem(self, hidden) -> str | None:
         """Why a network with these hidden layers is too big for this budget, or None."""

@@ -2,6 +2,7 @@
 time budget keeping its model and saying why, a long preparation stopped too, the queue's honest
 "your turn within", and the goal: the most a student can ask for delays another's seed run by at
 most the budget."""
+import os
 import time
 
 import pytest
@@ -28,6 +29,16 @@ def test_the_operator_sets_the_budget_in_the_environment_and_zero_means_no_limit
             server_budget({"DIGITLAB_MAX_JOB_SECONDS": bad})
     assert budgets.session_budget(teacher=True) == budgets.UNLIMITED
 
+
+
+def test_a_sweep_is_offered_the_cores_this_process_may_use_not_the_machines_count():
+    cores = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(cores)})  # as taskset, a container's cpuset or benchmarks' --slow do
+        assert budgets.usable_cores() == 1 and Budget().workers == 1 and server_budget({}).workers == 1
+    finally:
+        os.sched_setaffinity(0, cores)
+    assert Budget().workers == len(cores)
 
 @pytest.mark.parametrize("hidden", [(128, 64), (7,), (4096,) * 8, (512, 256, 3)])
 def test_the_parameter_count_is_the_networks_own(hidden):

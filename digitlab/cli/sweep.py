@@ -20,6 +20,7 @@ a range is LOW:HIGH, a single number fixes the value, 'off' keeps the base value
 
 
 def add_commands(sub) -> None:
+    from digitlab.budgets import usable_cores
     from digitlab.sweep import CHOICES, HELP, MAX_JOBS, PRUNERS, RANGES, SAMPLERS, SearchSpace
 
     sweep = sub.add_parser("sweep", help="search hyperparameters with Optuna (parallel workers, pruning)",
@@ -29,7 +30,7 @@ def add_commands(sub) -> None:
     sweep.add_argument("--trials", type=int, default=None, help="trials to run (default 30, or unlimited with --timeout)")
     sweep.add_argument("--timeout", type=float, default=None, metavar="S", help="start no new trial after S seconds")
     sweep.add_argument("--jobs", type=int, default=1, metavar="K", help=f"worker processes, one torch thread each (1..{MAX_JOBS}; "
-                                                                        f"this machine has {os.cpu_count()} cores)")
+                                                                        f"this process may use {usable_cores()} cores)")
     sweep.add_argument("--study", default=None, help="study name; an existing study is continued (default: a new sweep-DATE-TIME)")
     sweep.add_argument("--storage", default=None, metavar="URL",
                        help="sqlite:///FILE, postgresql://..., mysql://..., journal:FILE "

@@ -9,12 +9,11 @@ ends, so polling switches off and the slower plots (importances, slice, contour)
 """
 from __future__ import annotations
 
-import os
-
 import optuna
 import streamlit as st
 
 from digitlab import share
+from digitlab.budgets import usable_cores
 from digitlab.plots import explore as figs
 from digitlab.sweep import (PRUNERS, SAMPLERS, Progress, SearchSpace, SweepConfig, SweepError, best_config,
                             create_study, new_study_name, open_storage, redact, storage_spec, sweep_job,
@@ -123,7 +122,7 @@ def sweep_form(running: bool) -> SweepConfig | None:
             if st.session_state.get("explore_jobs", 0) > workers:  # e.g. set while the teacher key was typed
                 st.session_state["explore_jobs"] = workers
             jobs = j.number_input("Worker processes", 1, workers, min(2, workers), key="explore_jobs",
-                                  help=f"one torch thread each; this machine has {os.cpu_count()} cores, and this "
+                                  help=f"one torch thread each; this server may use {usable_cores()} cores, and this "
                                        f"server allows up to {workers} per sweep")
         name = st.text_input("Study name (an existing name continues that study)", key="explore_name")
         start_col, link_col = st.columns([1, 5], vertical_alignment="center")
