@@ -7,9 +7,10 @@ Three kinds of fresh study in a temporary SQLite file, same search space, same s
 Each round runs all three, in a rotated order; times are medians over the rounds, and a ratio
 above 1x means the first of the pair took less time. Goal: the parallel, pruned sweep < 60 s on the
 2-core machine. (TPE picks differ between runs, so per-trial work differs a little.)
---slow: everything on one core shared with a CPU hog.
+N is by default the cores this run may use, the most the Explore page offers on such a machine.
+--slow: everything on one core shared with a CPU hog, so N is 1 there and "parallel" is serial.
 
-    python benchmarks/sweep_speed.py [--rounds 3] [--trials 30] [--epochs 20] [--jobs 2] [--slow]
+    python benchmarks/sweep_speed.py [--rounds 3] [--trials 30] [--epochs 20] [--jobs N] [--slow]
 """
 from __future__ import annotations
 
@@ -61,9 +62,12 @@ def run(args) -> None:
         args.jobs = usable_cores()
     storage = f"sqlite:///{data_dir() / 'bench-sweeps.db'}"  # the temporary data folder
     common = dict(base=TrainConfig(epochs=args.epochs), trials=args.trials, storage=storage, seed=0)
+    workers = f"{args.jobs} worker{'s' if args.jobs != 1 else ''}"
     runs = {"serial, median pruning": dict(jobs=1, pruner="median"),
-            f"parallel ({args.jobs} workers), median pruning": dict(jobs=args.jobs, pruner="median"),
-            f"parallel ({args.jobs} workers), no pruning": dict(jobs=args.jobs, pruner="none")}
+            f"parallel ({workers}), median pruning": dict(jobs=args.jobs, pruner="median"),
+            f"parallel ({workers}), no pruning": dict(jobs=args.jobs, pruner="none")}
+    if args.jobs == 1:
+        print("one core to use: the app offers one sweep worker here, so each 'parallel' sweep runs serially")
     names = list(runs)
     times = {name: [] for name in names}
     print(f"{args.trials} trials x {args.epochs} epochs, default search space, TPE, {args.rounds} rounds")
