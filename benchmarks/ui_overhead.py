@@ -40,8 +40,9 @@ from tests.support.browser import launch, streamlit_app, wait_idle  # noqa: E402
 # has taken over 60 s to open on the slow setting), a cold-start click's "Finished", its evaluation.
 WAIT_S = 120
 
+# What a CLI run imports before it trains (digitlab.data and .evaluate import scikit-learn where used).
 STARTUP = ("import torch; torch.set_num_threads(1); import digitlab.cli, digitlab.train, digitlab.evaluate, "
-           "digitlab.store, digitlab.data, tqdm, sklearn.metrics")
+           "digitlab.store, digitlab.data, tqdm, sklearn.metrics, sklearn.datasets, sklearn.model_selection")
 
 
 def cli_seconds(preset: str, epochs: int) -> float:
