@@ -57,6 +57,7 @@ def run(args) -> None:
     from digitlab.sweep import SweepConfig
     from digitlab.train import TrainConfig
 
+    import sklearn.datasets, sklearn.model_selection  # noqa: E401,F401 - untimed, as the sweep modules' imports
     torch.set_num_threads(1)
     if args.jobs is None:  # after conditions(): --slow leaves one core, and the app would offer one worker
         args.jobs = usable_cores()
