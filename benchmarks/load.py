@@ -53,7 +53,22 @@ async def open_draw_page(browser, url: str):
     await page.goto(url)
     await page.locator(CANVAS).wait_for(state="visible", timeout=120_000)
     await page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=120_000)
+    # The script's run ending is not the page drawn: on a slow machine a fresh server's page has
+    # been seen to show its widgets (the metric read below among them) seconds later, moving the
+    # canvas down 28 px after controls() had measured where to draw.
+    await page.locator(METRIC).first.wait_for(state="visible", timeout=120_000)
+    await settled_layout(page)
     return page
+
+
+async def settled_layout(page, timeout: float = 120) -> None:
+    """Until the canvas's box is the same in two looks half a second apart."""
+    deadline, last = time.monotonic() + timeout, None
+    while (box := await page.locator(CANVAS).bounding_box()) != last:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the Draw page's layout did not settle within {timeout:g} s")
+        last = box
+        await page.wait_for_timeout(500)
 
 
 async def controls(page) -> tuple[dict, tuple[float, float]]:
