@@ -55,10 +55,14 @@ def cli_seconds(preset: str, epochs: int) -> float:
     return total - (time.perf_counter() - start)
 
 
-def open_train_page(page, url: str, preset: str, epochs: int) -> None:
+def open_until_train_button(page, url: str) -> None:
     page.goto(url + "/train", timeout=WAIT_S * 1000)
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=WAIT_S * 1000)
     wait_idle(page, timeout=WAIT_S * 1000)
+
+
+def open_train_page(page, url: str, preset: str, epochs: int) -> None:
+    open_until_train_button(page, url)
     page.get_by_test_id("stSelectbox").filter(has_text="Start from a preset").click()
     page.get_by_role("option", name=preset, exact=True).click()
     wait_idle(page)
@@ -69,19 +73,7 @@ def open_train_page(page, url: str, preset: str, epochs: int) -> None:
 
 
 def ui_seconds(page) -> float:
-    """Click Train; wait until this run's test accuracy is on the page. A wait that runs out is a
-    failed round (infinite: never dropped), and the Train page is opened afresh for the next one."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    try:
-        return _ui_seconds(page)
-    except PlaywrightTimeout as exc:
-        print(f"  failed round: {str(exc).splitlines()[0]}", flush=True)
-        page.goto("about:blank")  # ends this page's session; the caller opens the Train page again
-        return math.inf
-
-
-def _ui_seconds(page) -> float:
+    """Click Train; wait until this run's test accuracy is on the page."""
     start = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
     stop = page.get_by_role("button", name="Stop", exact=True)
@@ -93,13 +85,22 @@ def _ui_seconds(page) -> float:
 
 
 def ui_round(page, url: str, args) -> float:
-    """One timed UI run, then the page let finish; after a failed one, the Train page opened again."""
-    seconds = ui_seconds(page)
-    if math.isinf(seconds):
+    """One timed UI run, then the page let finish. A wait that runs out is a failed round
+    (infinite: never dropped), and the Train page is opened afresh for the next one."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        seconds = ui_seconds(page)
+    except PlaywrightTimeout as exc:
+        report_failed(exc)
         open_train_page(page, url, args.preset, args.epochs)
-    else:
-        settle(page)
+        return math.inf
+    settle(page)
     return seconds
+
+
+def report_failed(exc: Exception) -> None:
+    print(f"  failed round: {str(exc).splitlines()[0]}", flush=True)
 
 
 def settle(page) -> None:
@@ -130,9 +131,7 @@ def click_to_finished(page, url: str) -> tuple[float, float, float]:
     shown, in the page and as the harness saw it (Playwright's own work included), and seconds the
     page took to open."""
     opening = time.perf_counter()
-    page.goto(url + "/train", timeout=WAIT_S * 1000)
-    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=WAIT_S * 1000)
-    wait_idle(page, timeout=WAIT_S * 1000)
+    open_until_train_button(page, url)
     opened = time.perf_counter() - opening
     assert not page.get_by_text(FINISHED).count(), "a fresh page shows no finished run"
     page.evaluate(ARM_CLICK, FINISHED)
@@ -153,7 +152,7 @@ def timed_or_failed(page, url: str) -> tuple[float, float, float]:
     try:
         return click_to_finished(page, url)
     except PlaywrightTimeout as exc:
-        print(f"  failed round: {str(exc).splitlines()[0]}", flush=True)
+        report_failed(exc)
         return math.inf, math.inf, math.inf
 
 
