@@ -10,6 +10,9 @@ from digitlab.ui import presentation
 # render a frame at every screen refresh for the whole rerun, on the thread that must then draw the
 # new output. DigitLab reruns per stroke and per poll, and its live views' next state is moments
 # away: a fade would only dim the page on every stroke of a slow machine.
+# The progress bar jumps to each poll's epoch: its eased move (baseweb's transform transition) ran
+# from poll to poll, so the browser rendered frames for a whole training run, on a slow machine
+# taking as much of the core as the training itself.
 APP_STYLE = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
 .st-key-plotly_preload { display: none; }
@@ -17,6 +20,7 @@ APP_STYLE = """<style>
 .dl-mistake { font-size: 0.95rem; line-height: 1.5; }
 .dl-mistake img { display: block; margin-bottom: 0.4rem; image-rendering: pixelated; }
 [data-testid="stElementContainer"][data-stale="true"] { opacity: 1 !important; transition: none !important; }
+[data-testid="stProgress"] * { transition: none !important; }
 </style>"""
 
 

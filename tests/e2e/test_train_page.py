@@ -51,6 +51,19 @@ def epochs_drawn_between(page, low, high, timeout=RUN) -> int:
     return handle.json_value()
 
 
+def progress_bar_animations(page, looks: int = 10) -> list[str]:
+    """Animations seen running in the progress bar, looking every 0.3 s. Its bar moves at every
+    poll; an eased move would have the browser render frames between polls too, for the whole run,
+    on the core the training shares on a slow machine."""
+    seen = set()
+    for _ in range(looks):
+        seen.update(page.evaluate("""() => document.getAnimations()
+            .filter(a => a.playState === 'running' && a.effect?.target?.closest('[data-testid=stProgress]'))
+            .map(a => a.transitionProperty || a.animationName)"""))
+        page.wait_for_timeout(300)
+    return sorted(seen)
+
+
 def test_curves_update_live_then_the_evaluation_appears(page, app_url):
     """Every wait is for an event (epochs drawn, text shown), so the test holds on any machine
     speed: the live part watches a run too long to end before it is stopped, and the finish is a
@@ -61,6 +74,7 @@ def test_curves_update_live_then_the_evaluation_appears(page, app_url):
     first = epochs_drawn_between(page, 0, 2000)
     second = epochs_drawn_between(page, first, 2000)  # a later redraw of the same chart, mid-run
     assert 0 < first < second < 2000
+    assert progress_bar_animations(page) == [], "the progress bar animates: frames all run long"
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text(re.compile(r"Stopped \(stopped by the user\): \d+ of 2000 epochs"))).to_be_visible(
         timeout=STEP)
