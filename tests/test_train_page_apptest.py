@@ -168,6 +168,19 @@ def test_runs_of_the_session_and_saved_models_are_compared(at, models_tmp):
     runs = at.session_state[TRAIN_RUNS_KEY]
     assert table["test acc"].iloc[1] == runs[1].snapshot().evaluation.accuracy
     assert table["test acc"].iloc[2] == table["test acc"].iloc[0], "the saved model is run 1"
+    from digitlab.ui.train_results import COMPARE_FIGURE_KEY  # (the page's modules import inside a script run)
+
+    spec = at.session_state[COMPARE_FIGURE_KEY][1]
+    assert compared_runs(spec) == {"run 1", "run 2", "saved: sixteen"}
+    at.run()  # the same runs chosen: the same figure, not built again
+    assert at.session_state[COMPARE_FIGURE_KEY][1] is spec
+    at.multiselect(key="train_compare").unselect("run 1").run()
+    assert compared_runs(at.session_state[COMPARE_FIGURE_KEY][1]) == {"run 2", "saved: sixteen"}
+
+
+def compared_runs(spec: dict) -> set[str]:
+    """The runs a compare figure draws, from its traces' names ('run 1 · training')."""
+    return {trace["name"].split(" · ")[0] for trace in spec["data"]}
 
 
 def test_fine_tuning_a_saved_model_takes_its_layers_and_trains_from_its_weights(at, models_tmp):

@@ -4,7 +4,6 @@ examples of that true -> predicted pair, each with its 8x8 input and the model's
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from digitlab import plots
@@ -17,13 +16,22 @@ from digitlab.ui.live_chart import live_chart
 CARD = 96  # pixels: each mistake's 8x8 input as shown (the cards' grid: digitlab/ui/style.py)
 
 
-def clickable_matrix(fig: go.Figure, key: str) -> Cell | None:
+def clickable_matrix(confusion: np.ndarray, key: str, normalized: bool = False, height: int = 420) -> Cell | None:
     """Draw the confusion heat map with clickable cells; the cell last clicked (true, predicted), if
     any, until "Show all mistakes" (forget_click). A live chart, not st.plotly_chart: that one brings
     its own copy of plotly.js, megabytes the browser loads and runs when a page first shows a
     matrix (seconds of a frozen tab on a slow machine, just as a run's results appear)."""
-    live_chart(with_cell_targets(fig), key=key, on_click=lambda: _pick(key))
+    live_chart(matrix_spec(np.asarray(confusion), normalized, height), key=key, on_click=lambda: _pick(key))
     return st.session_state.get(_picked_key(key))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def matrix_spec(confusion: np.ndarray, normalized: bool, height: int) -> dict:
+    """The clickable heat map as a figure spec, built once per matrix: plotly.py's figure objects
+    validate every property, and the pages showing a matrix rerun at every click and edit while
+    the matrix stays the same (building it was a sixth of the Train page's reruns after a run)."""
+    fig = plots.confusion_heatmap(confusion, normalized=normalized, height=height)
+    return with_cell_targets(fig).to_plotly_json()
 
 
 def _picked_key(matrix_key: str) -> str:

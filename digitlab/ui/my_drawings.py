@@ -80,7 +80,7 @@ def score_panel(kept: list[drawings.Drawing]) -> None:
             st.caption("Misread: " + ", ".join(f"{t}→{p}" for t, p in zip(result.wrong_true, result.wrong_pred)))
     with right:
         st.caption("Rows: what you drew; columns: what the network read. Click a cell to see those drawings.")
-        cell = mistakes_ui.clickable_matrix(plots.confusion_heatmap(result.confusion, height=320), "mine_confusion")
+        cell = mistakes_ui.clickable_matrix(result.confusion, "mine_confusion", height=320)
     mistakes_ui.gallery(loaded.model, x, result, cell, "mine_confusion", "mine_mistakes", "drawings")
 
 

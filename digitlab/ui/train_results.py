@@ -22,6 +22,7 @@ from digitlab.ui.resources import catalogue, get_model, model_catalogue
 GALLERY_MAX = 40  # misclassified digits shown; the most confident mistakes first
 SAVED_KEY = "train_saved"  # {job id: saved model name}
 CONFUSION_KEY = "train_confusion"  # the confusion matrix's chart; a picked cell is kept under it
+COMPARE_FIGURE_KEY = "_train_compare_figure"  # (the runs' signature, the figure spec drawn for them)
 
 
 def results(job: TrainingJob) -> None:
@@ -48,8 +49,7 @@ def results(job: TrainingJob) -> None:
                     "Click a cell to see its mistakes.")
         mode = st.segmented_control("Show", ["Counts", "Normalized"], default="Counts", key="train_cm_mode",
                                     label_visibility="collapsed")
-        fig = plots.confusion_heatmap(ev.confusion, normalized=mode == "Normalized")
-        cell = mistakes_ui.clickable_matrix(fig, CONFUSION_KEY)
+        cell = mistakes_ui.clickable_matrix(ev.confusion, CONFUSION_KEY, normalized=mode == "Normalized")
     mistakes_ui.gallery(job.model, job.x_test, ev, cell, CONFUSION_KEY, "train_mistakes", "test digits", GALLERY_MAX)
     save_panel(job)
 
@@ -139,9 +139,24 @@ def compare(jobs: list[TrainingJob]) -> None:
     if not rows:
         st.caption("Pick runs above to overlay their curves.")
         return
-    fig = plots.training_curves([(r["run"], r.pop("_history")) for r in rows])
-    live_chart(fig, key="train_compare_chart")
+    live_chart(_compare_spec(rows), key="train_compare_chart")
+    for row in rows:
+        row.pop("_history")
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="train_compare_table")
+
+
+def _compare_spec(rows: list[dict]) -> dict:
+    """The overlaid curves as a figure spec, built again only when the runs chosen change: the page
+    reruns at every edit of a control, and building the figure with plotly.py was a sixth of such a
+    rerun with a few runs chosen. A run is known by its label and its last figures: a finished run's
+    history, a saved model's and a recorded run's do not change under the same label and figures."""
+    signature = tuple((r["run"], len(r["_history"]), r["epochs run"], r["train acc"], r["val acc"], r["test acc"])
+                      for r in rows)
+    cached = st.session_state.get(COMPARE_FIGURE_KEY)
+    if cached is None or cached[0] != signature:
+        cached = (signature, plots.training_curves([(r["run"], r["_history"]) for r in rows]).to_plotly_json())
+        st.session_state[COMPARE_FIGURE_KEY] = cached
+    return cached[1]
 
 
 def _summary(label: str, config: dict, history: list, test_accuracy) -> dict:
