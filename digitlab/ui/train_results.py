@@ -148,8 +148,9 @@ def compare(jobs: list[TrainingJob]) -> None:
 def _compare_spec(rows: list[dict]) -> dict:
     """The overlaid curves as a figure spec, built again only when the runs chosen change: the page
     reruns at every edit of a control, and building the figure with plotly.py was a sixth of such a
-    rerun with a few runs chosen. A run is known by its label and its last figures: a finished run's
-    history, a saved model's and a recorded run's do not change under the same label and figures."""
+    rerun with a few runs chosen. A run is known by its label and its last figures (a finished run,
+    a recorded one, a saved model): only a model saved again under its name by a run that ended on
+    the very same figures would keep the old curves, until the choice changes."""
     signature = tuple((r["run"], len(r["_history"]), r["epochs run"], r["train acc"], r["val acc"], r["test acc"])
                       for r in rows)
     cached = st.session_state.get(COMPARE_FIGURE_KEY)
