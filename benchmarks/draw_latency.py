@@ -13,10 +13,14 @@ default 1440x900 window most of the panel is below the fold; --height 2100 puts 
 A stroke whose answer does not come within TIMEOUT_S, or comes wrong, is a failure: it counts as
 the slowest possible time in the medians (never dropped) and the failures are printed.
 With --slow both apps and the browser share one core with a CPU hog (benchmarks/conditions.py).
+With --cost each app's cost per trial (a Clear, then the stroke) is printed too, to see where an
+app's extra time goes: its server's CPU time, and how long its tab's main thread was busy
+(Chromium's task time, a wall time: on a shared core it includes waiting for the core).
 
-    python benchmarks/draw_latency.py [--trials 20] [--inside [--height 2100]] [--slow]
+    python benchmarks/draw_latency.py [--trials 20] [--inside [--height 2100]] [--slow] [--cost]
 """
 import argparse
+import functools
 import math
 import statistics
 import sys
@@ -28,6 +32,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from benchmarks.conditions import add_slow_flag, conditions  # noqa: E402
+from benchmarks.server_cpu import cpu_seconds, server_process  # noqa: E402
 from tests.support.browser import INSIDE_CHARTS, METRIC, ONE, ROOT, draw, launch, open_page, reset_canvas, streamlit_app, wait_idle  # noqa: E402
 
 ARM = """([expected, last]) => {
@@ -88,6 +93,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--inside", action="store_true", help="Draw page with 'Show inside the network' on")
     parser.add_argument("--height", type=int, default=900, help="browser window height in pixels (width 1440)")
+    parser.add_argument("--cost", action="store_true",
+                        help="also print each app's cost per trial: its server's CPU time and its tab's "
+                             "main-thread task time (the tabs then count their tasks, in the timed trials too)")
     add_slow_flag(parser)
     args = parser.parse_args()
     with conditions(args.slow) as setting:
@@ -95,8 +103,33 @@ def main() -> None:
         run(args)
 
 
+class Cost:
+    """What one app costs during a trial: its server process's CPU time, and its browser tab's
+    main-thread task time (Chromium's TaskDuration, per tab: each page has its own context, so its
+    own renderer process)."""
+
+    def __init__(self, page, script: Path):
+        self.server = server_process(script)
+        self.tab = page.context.new_cdp_session(page)
+        self.tab.send("Performance.enable")
+        self.server_ms, self.tab_ms = [], []
+
+    def now(self) -> tuple[float, float]:
+        metrics = {m["name"]: m["value"] for m in self.tab.send("Performance.getMetrics")["metrics"]}
+        return cpu_seconds(self.server), metrics["TaskDuration"]
+
+    def measure(self, trial):
+        server0, tab0 = self.now()
+        result = trial()
+        server1, tab1 = self.now()
+        self.server_ms.append((server1 - server0) * 1000)
+        self.tab_ms.append((tab1 - tab0) * 1000)
+        return result
+
+
 def run(args) -> None:
-    with streamlit_app(ROOT / "app.py") as app_url, streamlit_app(ROOT / "benchmarks" / "floor_app.py") as floor_url, \
+    scripts = {"draw page": ROOT / "app.py", "floor": ROOT / "benchmarks" / "floor_app.py"}
+    with streamlit_app(scripts["draw page"]) as app_url, streamlit_app(scripts["floor"]) as floor_url, \
             sync_playwright() as p:
         browser = launch(p)
         pages = {"draw page": open_page(browser, app_url, height=args.height),
@@ -107,11 +140,13 @@ def run(args) -> None:
             wait_idle(pages["draw page"])
         for name, page in pages.items():  # warm-up: first stroke loads the model, caches, etc.
             one_trial(page, last[name])
+        costs = {name: Cost(page, scripts[name]) for name, page in pages.items()} if args.cost else {}
         trials = {name: [] for name in pages}
         for i in range(args.trials):
             order = list(pages) if i % 2 == 0 else list(pages)[::-1]
             for name in order:
-                trials[name].append(one_trial(pages[name], last[name]))
+                trial = functools.partial(one_trial, pages[name], last[name])
+                trials[name].append(costs[name].measure(trial) if costs else trial())
         browser.close()
     times = {"draw page": [t[0] for t in trials["draw page"]], "floor": [t[0] for t in trials["floor"]]}
     if args.inside:
@@ -125,6 +160,9 @@ def run(args) -> None:
     floor = statistics.median(times["floor"])
     label = "draw page, inside the network on," if args.inside else "draw page"
     print(f"ratio {label} prediction / floor (medians): {statistics.median(times['draw page']) / floor:.2f}x (goal <= 1.15x)")
+    for name, cost in costs.items():
+        print(f"{name:>13}: per trial (a Clear, then the stroke), medians: server CPU {statistics.median(cost.server_ms):5.0f} ms   "
+              f"its tab's main thread busy {statistics.median(cost.tab_ms):5.0f} ms")
     if args.inside:
         charts = sorted({t[2] for t in trials["draw page"]})
         print(f"ratio panel charts in view redrawn / floor (medians): {statistics.median(times['panel in view']) / floor:.2f}x"

@@ -30,14 +30,13 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import async_playwright  # noqa: E402
 
 from benchmarks.conditions import add_slow_flag, conditions  # noqa: E402
 from benchmarks.draw_latency import ARM, POLL_MS  # noqa: E402
+from benchmarks.server_cpu import cpu_seconds, server_process  # noqa: E402
 from tests.support.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, ONE, RESET, ROOT, ZERO, streamlit_app  # noqa: E402
 
 DIGITS = (("1", ONE), ("0", ZERO))
@@ -171,26 +170,6 @@ def summary(name: str, times: list[float]) -> float:
 
 def ratio(a: float, b: float) -> str:
     return "n/a (a p95 stroke failed)" if FAILED in (a, b) else f"{a / b:.2f}x"
-
-
-def server_process() -> psutil.Process:
-    """The `streamlit run` child that streamlit_app started (not the browsers: they are Playwright's)."""
-    found = [c for c in psutil.Process().children() if any("streamlit" in part for part in c.cmdline())]
-    if len(found) != 1:
-        raise RuntimeError(f"expected one streamlit server process, found {len(found)}")
-    return found[0]
-
-
-def cpu_seconds(proc: psutil.Process) -> float:
-    """CPU time of the server process and any children it has (user + system)."""
-    total = 0.0
-    for p in [proc] + proc.children(recursive=True):
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def capacity(cpu_per_stroke: float, class_size: int, every: float = 2.0, busy: float = 0.7) -> None:

@@ -1,0 +1,28 @@
+"""The CPU time of an app server that tests.support.browser.streamlit_app started (psutil on its PID,
+never the browsers': those are Playwright's children, not the server's)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+
+
+def server_process(script: Path | None = None) -> psutil.Process:
+    """This process's one `streamlit run` child, or the one running `script` when several are."""
+    found = [c for c in psutil.Process().children() if any("streamlit" in part for part in c.cmdline())
+             and (script is None or str(script) in c.cmdline())]
+    if len(found) != 1:
+        raise RuntimeError(f"expected one streamlit server process{f' for {script}' if script else ''}, found {len(found)}")
+    return found[0]
+
+
+def cpu_seconds(proc: psutil.Process) -> float:
+    """CPU time of the server process and any children it has (user + system)."""
+    total = 0.0
+    for p in [proc] + proc.children(recursive=True):
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
