@@ -31,14 +31,15 @@ BLANK_PROMPT = "Draw a digit in the box to see what the network thinks it is."
 TOO_SMALL_PROMPT = "Too small to read: draw the digit bigger, filling most of the box."
 
 
-# Static page styling (no user data): a big prediction digit, room above the canvas's toolbar.
+# Static page styling (no user data): a big prediction digit, room above the canvas's toolbar (a
+# margin, not a spacer element: every element in the fragment is redrawn by the browser per stroke).
 # On a phone (Streamlit stacks columns under 640 px) the toolbar moves below the drawing and its
 # prediction, so both fit on the first screen: draw, and the answer is right under your finger.
 STYLE = """<style>
 [data-testid="stMetricValue"] { font-size: 4.5rem; line-height: 1.1; }
-.dl-canvas-gap { height: 2.2rem; }
+[class*="st-key-CANVAS_KEY"] { margin-top: 2.2rem; }
 @media (max-width: 640px) { [data-testid="stLayoutWrapper"]:has(> .st-key-draw_toolbar) { order: 1; } }
-</style>"""
+</style>""".replace("CANVAS_KEY", CANVAS_KEY)  # the canvas's key, and its keys after a Clear (CANVAS_KEY_n)
 
 
 def page() -> None:
@@ -72,7 +73,6 @@ def toolbar() -> None:
 def drawing_panel() -> None:
     canvas_col, result_col, steps_col = st.columns(COLUMNS, gap="medium")
     with canvas_col:
-        st.markdown('<div class="dl-canvas-gap"></div>', unsafe_allow_html=True)
         brush = st.session_state.get("brush_width", 20)
         # A new key is a new, blank canvas: how the Clear button clears it (see clear_canvas).
         cleared = st.session_state.get(CLEARED_KEY, 0)
@@ -200,10 +200,11 @@ def show_prediction(probs: np.ndarray | None, prompt: str = BLANK_PROMPT) -> Non
 def show_steps(pre: Preprocessed | None) -> None:
     st.markdown("**What the network sees**")
     picture = plots.what_the_network_sees(*((pre.crop, pre.bitmap, pre.grid) if pre is not None else (None,) * 3))
-    st.image(picture, width=picture.shape[1])
-    st.caption("Top: the 8×8 input, ink pixels per 4×4 block (0–16). Under it, how it was made: your ink, "
+    caption = ("Top: the 8×8 input, ink pixels per 4×4 block (0–16). Under it, how it was made: your ink, "
                "cropped → fitted into the dataset's 32×32 box." if pre is not None else
                "Your drawing, cropped, fitted into the dataset's 32×32 box and counted into 8×8, will appear here.")
+    # The explanation as the picture's own caption: one element less for the browser to redraw per stroke.
+    st.image(picture, width=picture.shape[1], caption=caption)
 
 
 def _session_figure(key: str, build):
