@@ -9,6 +9,9 @@ Side by side, in one run, alternating so both see the same machine load:
 Rounds alternate which side goes first; after a UI round the page is let finish (untimed) before
 anything else runs. Prints each time, the medians and the ratio of the medians
 UI / CLI (goal: <= 1.10). The page's curves are scrolled into view, as a person watching has them.
+Each UI round also prints where its time went, on the page's own clock: click -> the progress bar
+shown, -> "Finished", -> the test accuracy, beside the run's own training time (its "Finished ... in
+X s" line): what the page adds before the training shows and after it ends.
 
 Then the cold start, on fresh servers: open the Train page, click Train at once with the seed
 preset, until "Finished" shows; then the same in a freshly opened page on the now warm server.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import statistics
 import subprocess
 import sys
@@ -72,8 +76,10 @@ def open_train_page(page, url: str, preset: str, epochs: int) -> None:
     wait_idle(page)
 
 
-def ui_seconds(page) -> float:
-    """Click Train; wait until this run's test accuracy is on the page."""
+def ui_seconds(page) -> tuple[float, dict]:
+    """Click Train; wait until this run's test accuracy is on the page. Also where that time went,
+    from the page's own clock (ARM_PARTS)."""
+    page.evaluate(ARM_PARTS)
     start = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
     stop = page.get_by_role("button", name="Stop", exact=True)
@@ -81,22 +87,59 @@ def ui_seconds(page) -> float:
     stop.evaluate("b => b.scrollIntoView({block: 'start'})")  # the curves right under it, in view
     stop.wait_for(state="detached", timeout=600_000)
     page.get_by_test_id("stMetric").filter(has_text="Test accuracy").wait_for(timeout=60_000)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    parts = page.evaluate("() => window.__parts")
+    finished = page.get_by_test_id("stAlert").filter(has_text="Finished").first.inner_text()
+    training = re.search(r"in ([0-9.]+) s", finished)
+    parts["training"] = float(training.group(1)) if training else math.nan
+    return seconds, parts
 
 
-def ui_round(page, url: str, args) -> float:
+# Where a UI round's time goes, on the page's clock from the click event: the progress bar first
+# shown (this run has started training and the page has drawn it), this run's "Finished" line, its
+# test accuracy. With the run's own training time (its "Finished ... in X s" line) the rest is what
+# the page adds around the training: before it shows, and after it ends.
+ARM_PARTS = """() => {
+  window.__parts = {};
+  let clicked = null;
+  addEventListener('click', (e) => { clicked = e.timeStamp; }, {capture: true, once: true});
+  const seen = (key, shown) => {
+    if (clicked !== null && !(key in window.__parts) && shown()) window.__parts[key] = (performance.now() - clicked) / 1000;
+  };
+  const alerts = (text) => [...document.querySelectorAll('[data-testid=stAlert]')].some((a) => a.textContent.includes(text));
+  const observer = new MutationObserver(() => {
+    seen('progress', () => document.querySelector('[data-testid=stProgress]') !== null);
+    if ('progress' in window.__parts) seen('finished', () => alerts('Finished'));  // this run's, not the last one's
+    if ('finished' in window.__parts) seen('accuracy', () => [...document.querySelectorAll('[data-testid=stMetric]')]
+      .some((m) => m.textContent.includes('Test accuracy')));
+    if ('accuracy' in window.__parts) observer.disconnect();
+  });
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def parts_text(parts: dict | None) -> str:
+    """'training 11.1 s; progress shown at 2.52 s, Finished 13.44 s, test accuracy 14.57 s'."""
+    if not parts:
+        return ""
+    at = lambda key: f"{parts[key]:.2f} s" if key in parts else "never"  # noqa: E731
+    return (f"  (in the page: progress shown at {at('progress')}, Finished at {at('finished')}, test accuracy at "
+            f"{at('accuracy')}; the run's own training {parts.get('training', math.nan):.1f} s)")
+
+
+def ui_round(page, url: str, args) -> tuple[float, dict | None]:
     """One timed UI run, then the page let finish. A wait that runs out is a failed round
     (infinite: never dropped), and the Train page is opened afresh for the next one."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        seconds = ui_seconds(page)
+        seconds, parts = ui_seconds(page)
     except PlaywrightTimeout as exc:
         report_failed(exc)
         open_train_page(page, url, args.preset, args.epochs)
-        return math.inf
+        return math.inf, None
     settle(page)
-    return seconds
+    return seconds, parts
 
 
 def report_failed(exc: Exception) -> None:
@@ -178,7 +221,7 @@ def main() -> None:
 def run(args) -> None:
     from playwright.sync_api import sync_playwright
 
-    cli, ui = [], []
+    cli, ui, parts = [], [], []
     with streamlit_app(ROOT / "app.py") as url, sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -186,17 +229,25 @@ def run(args) -> None:
         for i in range(1, args.repeats + 1):
             if i % 2:
                 cli.append(cli_seconds(args.preset, args.epochs))
-                ui.append(ui_round(page, url, args))
+                seconds, round_parts = ui_round(page, url, args)
             else:
-                ui.append(ui_round(page, url, args))
+                seconds, round_parts = ui_round(page, url, args)
                 cli.append(cli_seconds(args.preset, args.epochs))
-            print(f"repeat {i}: CLI {cli[-1]:.2f} s   UI {ui[-1]:.2f} s", flush=True)  # inf: a failed round
+            ui.append(seconds), parts.append(round_parts)
+            print(f"repeat {i}: CLI {cli[-1]:.2f} s   UI {ui[-1]:.2f} s{parts_text(round_parts)}", flush=True)  # inf: failed
         browser.close()
     med_cli, med_ui = statistics.median(cli), statistics.median(ui)
     print(f"\n{args.preset} preset, {args.epochs} epochs (medians of {args.repeats})")
     print(f"CLI (minus interpreter start-up): {med_cli:.2f} s")
     print(f"UI  (click Train -> test accuracy shown): {med_ui:.2f} s")
     print(f"ratio UI / CLI: {med_ui / med_cli:.3f}  (goal <= 1.10); failed UI rounds: {sum(map(math.isinf, ui))}")
+    done = [r for r in parts if r and {"progress", "finished", "accuracy"} <= r.keys()]
+    if done:  # what the page adds around the training, in the rounds that got that far
+        before = statistics.median(r["progress"] for r in done)
+        after = statistics.median(r["accuracy"] - r["finished"] for r in done)
+        print(f"in the UI rounds (medians of {len(done)}): click -> progress shown {before:.2f} s, "
+              f"training (the run's own clock) {statistics.median(r['training'] for r in done):.2f} s, "
+              f"Finished -> test accuracy shown {after:.2f} s")
 
     first, second = [], []
     with sync_playwright() as p:
