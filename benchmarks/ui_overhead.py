@@ -119,7 +119,8 @@ ARM_PARTS = """() => {
 
 
 def parts_text(parts: dict | None) -> str:
-    """'training 11.1 s; progress shown at 2.52 s, Finished 13.44 s, test accuracy 14.57 s'."""
+    """'  (in the page: progress shown at 2.52 s, Finished at 13.44 s, test accuracy at 14.57 s; the run's
+    own training 11.1 s)', "" for a failed round."""
     if not parts:
         return ""
     at = lambda key: f"{parts[key]:.2f} s" if key in parts else "never"  # noqa: E731

@@ -40,10 +40,10 @@ def inside_panel(model: MLP, features: np.ndarray | None) -> None:
         features = np.zeros(64, np.float32)
     inside = look_inside(model, features)
     # One line either way, so the charts below don't move when a drawing starts or is cleared.
-    st.markdown("#### Inside the network\n:gray[:small[" + (
-        "Nothing drawn yet: this is how the network responds to a blank canvas. Draw a digit to see how "
-        "each layer responds to it." if blank else
-        f"For your drawing, which the network reads as a {inside.predicted} ({inside.probs[inside.predicted]:.0%}).") + "]]")
+    titled("#### Inside the network",
+           "Nothing drawn yet: this is how the network responds to a blank canvas. Draw a digit to see how "
+           "each layer responds to it." if blank else
+           f"For your drawing, which the network reads as a {inside.predicted} ({inside.probs[inside.predicted]:.0%}).")
     diagram_col, saliency_col = st.columns([2.0, 1.0], gap="medium")
     with diagram_col:
         show_diagram(inside)
