@@ -114,9 +114,11 @@ def clear_canvas() -> None:
 
 def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict | None, model_name: str) -> None:
     """Confirm or correct the label and keep the drawing: it goes to My drawings, where it can
-    score models and (on the Train page) teach them this person's handwriting. Shown, disabled, on a
-    blank canvas too, so the page keeps its layout when a drawing starts or is cleared."""
-    with st.container(border=True):
+    score models and (on the Train page) teach them this person's handwriting. In a popover: while
+    it is closed the browser has none of its controls to redraw at every stroke. Shown, disabled,
+    on a blank canvas too, so the page keeps its layout when a drawing starts or is cleared."""
+    with st.popover("Keep this drawing", icon=":material/bookmark_add:", disabled=pre is None,
+                    help="Label the drawing and keep it in My drawings, to teach a model your handwriting."):
         # One widget for every drawing (a new one per stroke would cost the browser a remount);
         # its value starts at the new guess whenever the drawing changes.
         guess = int(np.argmax(probs)) if pre is not None else None
@@ -128,7 +130,7 @@ def keep_form(pre: Preprocessed | None, probs: np.ndarray | None, strokes: dict 
         truth = st.segmented_control("Teach it: this drawing is a", list(range(10)), key=TRUTH_KEY,
                                      disabled=pre is None, on_change=_keep_a_label,
                                      help="Confirm or correct the label, then keep the drawing in My drawings.")
-        if st.button("Keep this drawing", icon=":material/bookmark_add:", disabled=pre is None or truth is None,
+        if st.button("Keep", icon=":material/bookmark_add:", disabled=pre is None or truth is None,
                      key="keep_drawing") and pre is not None:
             try:
                 drawings.add(int(truth), pre.grid, strokes=strokes, prediction=guess, model=model_name, actor=identity.actor())
@@ -194,7 +196,8 @@ def show_prediction(probs: np.ndarray | None, prompt: str = BLANK_PROMPT) -> Non
             message.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
     # Always there (ten empty bars on a blank canvas): a stroke or a clear only redraws its bars.
     spec = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225).to_plotly_json())
-    live_chart(plots.set_probabilities(spec, np.zeros(10) if probs is None else probs), key="probs_chart")
+    live_chart(plots.set_probabilities(spec, np.zeros(10) if probs is None else probs), key="probs_chart",
+               values_only=True)
 
 
 def show_steps(pre: Preprocessed | None) -> None:

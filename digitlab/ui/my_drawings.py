@@ -39,8 +39,8 @@ def page() -> None:
         return
     if not kept:
         st.info("Nothing in the class pool yet: share drawings from **My drawings** to put them here." if only == "pool"
-                else "Nothing kept yet. On the Draw page, draw a digit, confirm its label and press "
-                     "**Keep this drawing**.")
+                else "Nothing kept yet. On the Draw page, draw a digit, open **Keep this drawing**, confirm "
+                     "its label and press **Keep**.")
         import_export(kept, actor, only)
         return
     score_panel(kept)

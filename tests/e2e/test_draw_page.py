@@ -3,6 +3,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
+from digitlab.plots.draw import ACCENT, MUTED
 from digitlab.ui.live_chart import PLOTLY_JS, PLOTLY_URL
 from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, SEVEN, ZERO, dimmed_elements, draw, draw_by_touch,
                                    reset_canvas, wait_idle, watch_dimming)
@@ -28,6 +29,32 @@ def chart_probabilities(page) -> list[float]:
     return handle.json_value()
 
 
+def drawn_bars(page) -> tuple[list[str], list[float], list[str]]:
+    """What the probability chart's SVG shows: each bar's fill, its height in pixels and its text.
+    After the first drawing the bars are moved in place (live_chart's values_only), not redrawn: this
+    reads the page, not plotly.js's own copy of the data."""
+    return page.evaluate(
+        f"() => {{ const bars = [...{PROBS_JS}.querySelectorAll('.trace.bars .point')];"
+        " return [bars.map(b => b.querySelector('path').style.fill),"
+        " bars.map(b => b.querySelector('path').getBBox().height),"
+        " bars.map(b => b.querySelector('text')?.textContent ?? '')]; }")
+
+
+def rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def assert_bars_show(page, winner: int | None) -> None:
+    fills, heights, texts = drawn_bars(page)
+    assert len(fills) == 10
+    if winner is None:  # a blank canvas: ten empty bars, none highlighted
+        assert fills == [rgb(MUTED)] * 10 and max(heights) < 1 and texts == [""] * 10
+        return
+    assert fills == [rgb(ACCENT) if d == winner else rgb(MUTED) for d in range(10)]
+    assert max(range(10), key=heights.__getitem__) == winner and texts[winner].endswith("%")
+
+
 def ink_pixels(page) -> int:
     """Dark pixels on the canvas's drawing layer (fabric.js draws strokes on the lower canvas)."""
     return page.locator("[data-testid=stBidiComponentIsolated] canvas.dc-canvas.lower-canvas").evaluate(
@@ -50,13 +77,19 @@ def test_draw_one_then_clear_then_zero(page, app_url):
     probs = chart_probabilities(page)
     assert len(probs) == 10 and abs(sum(probs) - 1) < 1e-3 and max(probs) == probs[1]
     expect(page.get_by_text("What the network sees")).to_be_visible()
+    wait_idle(page)
+    assert_bars_show(page, 1)
 
     reset_canvas(page)
     expect(page.locator(METRIC).first).to_have_text("—", timeout=15_000)
     expect(page.get_by_text("Draw a digit in the box")).to_be_visible()
+    wait_idle(page)
+    assert_bars_show(page, None)
 
     draw(page, ZERO)
     expect(page.locator(METRIC).first).to_have_text("0", timeout=15_000)
+    wait_idle(page)
+    assert_bars_show(page, 0)
 
     # The page's own Clear button (the canvas's bin shows only on hover): a blank canvas, then a new digit.
     assert ink_pixels(page) > 0

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import CANVAS, METRIC, ONE, ROOT, draw, draw_many_points, streamlit_app, wait_idle
+from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, draw, draw_many_points, open_keep_form, streamlit_app,
+                                   wait_idle)
 from tests.support.model_files import genuine_model_bytes, with_metadata
 
 EXCEPTION = "[data-testid=stException]"
@@ -47,11 +48,12 @@ def test_clicking_the_guessed_label_confirms_it_and_keeps_the_drawing(page, app_
     open_draw(page, app_url)
     draw(page, ONE)
     expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
+    open_keep_form(page)
     expect(label_radio(page, 1)).to_be_checked()
     label_radio(page, 1).click()  # confirm the guess: before, this deselected it and disabled Keep
     wait_idle(page)
     expect(label_radio(page, 1)).to_be_checked()
-    keep = page.get_by_role("button", name="Keep this drawing")
+    keep = page.get_by_role("button", name="Keep", exact=True)
     expect(keep).to_be_enabled()
     keep.click()
     expect(page.get_by_text("Kept as a 1")).to_be_visible(timeout=15_000)
@@ -69,7 +71,8 @@ def test_long_scribbles_export_and_import_back_skipping_duplicates(page, app_url
     draw_many_points(page, [scribble(20), scribble(100), scribble(180)])
     expect(page.locator(METRIC).first).not_to_have_text("—", timeout=15_000)
     wait_idle(page)
-    page.get_by_role("button", name="Keep this drawing").click()
+    open_keep_form(page)
+    page.get_by_role("button", name="Keep", exact=True).click()
     expect(page.get_by_text("Kept as a")).to_be_visible(timeout=15_000)
 
     page.goto(app_url + "/my-drawings")

@@ -83,14 +83,21 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=timeout)
 
 
+def open_keep_form(page) -> None:
+    """On the Draw page: open the Keep this drawing popover (its label and Keep button are inside)."""
+    page.get_by_role("button", name="Keep this drawing").click()
+    page.get_by_role("radiogroup", name="Teach it: this drawing is a").wait_for()
+
+
 def keep_drawing_as(page, digit: int, timeout: float = 30_000) -> None:
     """On the Draw page: label the drawing `digit`, press Keep, and wait until the page says so."""
     from playwright.sync_api import expect
 
+    open_keep_form(page)
     page.get_by_role("radiogroup", name="Teach it: this drawing is a").get_by_role("radio", name=str(digit),
                                                                                   exact=True).click()
     wait_idle(page)
-    page.get_by_role("button", name="Keep this drawing").click()
+    page.get_by_role("button", name="Keep", exact=True).click()
     expect(page.get_by_text(f"Kept as a {digit}")).to_be_visible(timeout=timeout)
 
 
