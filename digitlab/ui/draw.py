@@ -196,8 +196,7 @@ def show_prediction(probs: np.ndarray | None, prompt: str = BLANK_PROMPT) -> Non
             message.warning(f"The network is unsure: it might also be a **{runner}** ({probs[runner]:.0%}).")
     # Always there (ten empty bars on a blank canvas): a stroke or a clear only redraws its bars.
     spec = _session_figure("_fig_probs", lambda: plots.probability_bars(np.zeros(10), height=225).to_plotly_json())
-    live_chart(plots.set_probabilities(spec, np.zeros(10) if probs is None else probs), key="probs_chart",
-               values_only=True)
+    live_chart(plots.set_probabilities(spec, np.zeros(10) if probs is None else probs), key="probs_chart")
 
 
 def show_steps(pre: Preprocessed | None) -> None:

@@ -5,8 +5,7 @@ down and built again from scratch on every rerun: the costliest thing a stroke a
 (benchmarks/load.py, benchmarks/draw_latency.py). This keyed components-v2 element keeps one chart
 per key and hands each new figure to Plotly.react, which redraws only what changed, and only
 once the chart is in view: the Draw page's inside panel mostly sits below the fold while a person
-draws. A chart whose layout never changes (the Draw page's probability bars) can go further: its
-bars are moved in place, without the redraw of axes and layers a Plotly.react does.
+draws.
 
 plotly.js is the copy shipped inside the plotly Python package, served from there as a
 components-v2 asset (nothing is copied anywhere) and loaded once per browser tab.
@@ -84,7 +83,6 @@ export default function ({ data, parentElement, setTriggerValue }) {
   const div = parentElement.querySelector('.dl-live-chart');
   div.style.minHeight = `${data.height}px`;  // its place on the page is kept even before it is drawn
   div.onPoint = data.clickable ? (point) => setTriggerValue('clicked', {x: point.x, y: point.y}) : null;
-  div.valuesOnly = data.values_only;
   if (data.figure === div.shown) { div.pending = null; return; }  // the same figure again: nothing to draw
   div.pending = data.figure;
   if (!div.observer) {
@@ -104,30 +102,15 @@ function draw(div) {
   div.shown = div.pending;
   div.pending = null;
   figure.layout.template = TEMPLATE;
-  // A values-only chart has no hover or drag layers to keep up to date (staticPlot): its numbers are
-  // written on it.
-  const config = {displayModeBar: false, responsive: true, staticPlot: !!div.valuesOnly};
   plotly()
-    .then((Plotly) => div.valuesOnly && div.drawnOnce ? moveValues(Plotly, div, figure)
-                                                      : Plotly.react(div, figure.data, figure.layout, config))
+    .then((Plotly) => Plotly.react(div, figure.data, figure.layout, {displayModeBar: false, responsive: true}))
     .then(() => {
-      div.drawnOnce = true;
       if (!div.listening) {  // once per chart: plotly.js keeps its handlers across redraws
         div.listening = true;
         div.on('plotly_click', (event) => div.onPoint?.(event.points[0]));
       }
       div.dataset.drawnAt = String(performance.now());  // when it was last redrawn: for benchmarks
     });
-}
-
-// Same layout, new values: Plotly.animate with no transition and no redraw moves the traces' bars
-// and texts in place (far less work for the browser than a Plotly.react, which redraws the whole
-// plot), and a style-only restyle recolours them (animate leaves colours as they were).
-function moveValues(Plotly, div, figure) {
-  const traces = figure.data.map((_, i) => i);
-  return Plotly.animate(div, {data: figure.data, traces},
-                        {transition: {duration: 0}, frame: {duration: 0, redraw: false}})
-    .then(() => Plotly.restyle(div, {'marker.color': figure.data.map((trace) => trace.marker?.color)}, traces));
 }
 """
 
@@ -181,13 +164,10 @@ def preload_plotly() -> None:
         _chart(key=PRELOAD_KEY, data={"preload": True})
 
 
-def live_chart(figure: go.Figure | dict, key: str, on_click: Callable[[], None] | None = None,
-               values_only: bool = False) -> None:
+def live_chart(figure: go.Figure | dict, key: str, on_click: Callable[[], None] | None = None) -> None:
     """Show `figure` (a go.Figure, or its to_plotly_json() dict); the element under `key` keeps its
     chart and redraws it in place next time. With on_click, clicking a point calls it (then reruns)
-    with st.session_state[key].clicked set to the point's {"x": ..., "y": ...}. values_only: the
-    caller promises the same layout and traces every time, only their values, texts and colours
-    changing; the chart then moves them in place and has no hover (its numbers are written on it)."""
+    with st.session_state[key].clicked set to the point's {"x": ..., "y": ...}."""
     if not _plotly_js_served():  # still a chart, rebuilt per change, without clicks
         st.plotly_chart(figure, key=key, config={"displayModeBar": False})
         return
@@ -195,7 +175,7 @@ def live_chart(figure: go.Figure | dict, key: str, on_click: Callable[[], None] 
     spec = {**spec, "layout": {k: v for k, v in spec["layout"].items() if k != "template"}}  # the page sets the look
     data = {"figure": _to_json(spec),
             "height": spec["layout"].get("height", 450),  # plotly.js's default height
-            "clickable": on_click is not None, "values_only": values_only}
+            "clickable": on_click is not None}
     _chart(key=key, data=data, **({"on_clicked_change": on_click} if on_click else {}))
 
 

@@ -30,9 +30,8 @@ def chart_probabilities(page) -> list[float]:
 
 
 def drawn_bars(page) -> tuple[list[str], list[float], list[str]]:
-    """What the probability chart's SVG shows: each bar's fill, its height in pixels and its text.
-    After the first drawing the bars are moved in place (live_chart's values_only), not redrawn: this
-    reads the page, not plotly.js's own copy of the data."""
+    """What the probability chart's SVG shows: each bar's fill, its height in pixels and its text
+    (the page itself, not plotly.js's own copy of the data)."""
     return page.evaluate(
         f"() => {{ const bars = [...{PROBS_JS}.querySelectorAll('.trace.bars .point')];"
         " return [bars.map(b => b.querySelector('path').style.fill),"
