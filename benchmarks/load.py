@@ -8,6 +8,9 @@ wrong digit is a failure: it is counted, printed, and ranks as slower than every
 medians and p95s (never dropped). Printed: the single-session and 10-session medians and p95s, the
 p95 ratio (goal <= 2x), and the p95 while 3 sessions train at once on the Train page.
 
+The browsers' CPU over the same phase (every Chromium process) is printed beside the server's: here
+ten browsers share the server's machine, which a class's browsers don't.
+
 Capacity: the server process's own CPU time (psutil on its PID, not the browsers') over the
 10-session phase, divided by the strokes drawn in it (each a digit plus its Clear), is the CPU one
 stroke costs. One Streamlit process runs Python on one core, so at one stroke per 2 s per student
@@ -36,7 +39,7 @@ from playwright.async_api import async_playwright  # noqa: E402
 
 from benchmarks.conditions import add_slow_flag, conditions  # noqa: E402
 from benchmarks.draw_latency import ARM, POLL_MS  # noqa: E402
-from benchmarks.server_cpu import cpu_seconds, server_process  # noqa: E402
+from benchmarks.server_cpu import browser_cpu_seconds, cpu_seconds, server_process  # noqa: E402
 from tests.support.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, ONE, RESET, ROOT, ZERO, streamlit_app  # noqa: E402
 
 DIGITS = (("1", ONE), ("0", ZERO))
@@ -197,10 +200,11 @@ async def run(args) -> None:
             pages = [solo] + [await open_draw_page(browser, url) for _ in range(args.sessions - 1)]
             for pg in pages[1:]:
                 await controls(pg)  # each page settled (toolbar measured) before the CPU clock starts
-            cpu0, wall0 = cpu_seconds(server), time.monotonic()
+            cpu0, browsers0, wall0 = cpu_seconds(server), browser_cpu_seconds(), time.monotonic()
             crowd = [t for ts in await asyncio.gather(*(session(pg, args.strokes, wrong, seed=i) for i, pg in enumerate(pages)))
                      for t in ts]
             crowd_cpu, crowd_wall = cpu_seconds(server) - cpu0, time.monotonic() - wall0
+            browsers_cpu = browser_cpu_seconds() - browsers0
             trainers = [await start_training(browser, url, epochs=2000) for _ in range(args.trainers)]
             await asyncio.sleep(3)  # let the runs get going
             busy = await session(solo, args.strokes, wrong)
@@ -215,6 +219,9 @@ async def run(args) -> None:
     print(f"p95 ratio while {args.trainers} train / 1 session: {ratio(pt, p1)}")
     print(f"crowd phase: {len(crowd)} strokes in {crowd_wall:.0f} s, server CPU {crowd_cpu:.1f} s "
           f"({crowd_cpu / crowd_wall:.0%} of one core; {os.cpu_count()} cores on this machine)")
+    print(f"crowd phase, the {args.sessions} browsers' CPU (Chromium, every process): {browsers_cpu:.1f} s, "
+          f"{browsers_cpu / crowd_wall:.2f} cores on average: in a class each runs on its own student's machine, "
+          f"here they share this one's cores with the server")
     capacity(crowd_cpu / len(crowd), args.class_size)
     if args.trainers:  # one run trains at a time (DIGITLAB_MAX_JOBS, default 1), the others queue
         print(f"training sessions still running or queued when drawing ended: {running} of {args.trainers}")

@@ -1,5 +1,5 @@
 """The CPU time of an app server that tests.support.browser.streamlit_app started (psutil on its PID,
-never the browsers': those are Playwright's children, not the server's)."""
+never the browsers': those are Playwright's children, not the server's), and of those browsers."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,6 +23,20 @@ def cpu_seconds(proc: psutil.Process) -> float:
         try:
             t = p.cpu_times()
             total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def browser_cpu_seconds() -> float:
+    """CPU time of every Chromium process under this one: the browsers Playwright launched, with
+    their renderer, GPU and utility processes (user + system; a process that has ended is not counted)."""
+    total = 0.0
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in p.name().lower():
+                t = p.cpu_times()
+                total += t.user + t.system
         except psutil.NoSuchProcess:
             pass
     return total
