@@ -18,23 +18,21 @@ def server_process(script: Path | None = None) -> psutil.Process:
 
 def cpu_seconds(proc: psutil.Process) -> float:
     """CPU time of the server process and any children it has (user + system)."""
-    total = 0.0
-    for p in [proc] + proc.children(recursive=True):
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
+    return _total_cpu([proc] + proc.children(recursive=True))
 
 
 def browser_cpu_seconds() -> float:
     """CPU time of every Chromium process under this one: the browsers Playwright launched, with
     their renderer, GPU and utility processes (user + system; a process that has ended is not counted)."""
+    return _total_cpu(psutil.Process().children(recursive=True), keep=lambda p: "chrom" in p.name().lower())
+
+
+def _total_cpu(processes: list[psutil.Process], keep=lambda p: True) -> float:
+    """User + system CPU time of those of `processes` that `keep` accepts; one that has ended meanwhile counts 0."""
     total = 0.0
-    for p in psutil.Process().children(recursive=True):
+    for p in processes:
         try:
-            if "chrom" in p.name().lower():
+            if keep(p):
                 t = p.cpu_times()
                 total += t.user + t.system
         except psutil.NoSuchProcess:

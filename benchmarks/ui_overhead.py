@@ -110,11 +110,11 @@ STOP_BUTTON = "[...document.querySelectorAll('button')].find((b) => b.innerText.
 # shown (this run has started training and the page has drawn it), this run's "Finished" line, its
 # test accuracy. A "Finished" line is this run's once the progress bar has shown, or, for a run
 # short enough to end within the click's own rerun (no progress bar, no Stop button), once that
-# rerun is over: until then the last run's line can still be on the page. With the run's own training time (its "Finished ... in X s" line) the rest is what
-# the page adds around the training: before it shows, and after it ends. Looked for every 100 ms
-# (so up to 0.1 s late), not by a MutationObserver: observing the whole page through a run's
-# chart redraws cost the training about 0.8 s of its 10 s on the slow setting, which no timer
-# this cheap does.
+# rerun is over: until then the last run's line can still be on the page. With the run's own
+# training time (its "Finished ... in X s" line) the rest is what the page adds around the
+# training: before it shows, and after it ends. Looked for every 100 ms (so up to 0.1 s late), not
+# by a MutationObserver: observing the whole page through a run's chart redraws cost the training
+# about 0.8 s of its 10 s on the slow setting, which no timer this cheap does.
 ARM_PARTS = """() => {
   window.__parts = {};
   let clicked = null;

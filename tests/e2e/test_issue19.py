@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, draw, draw_many_points, open_keep_form, streamlit_app,
-                                   wait_idle)
+from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, draw, draw_many_points, keep_label, open_keep_form,
+                                   streamlit_app, wait_idle)
 from tests.support.model_files import genuine_model_bytes, with_metadata
 
 EXCEPTION = "[data-testid=stException]"
@@ -39,20 +39,15 @@ def open_draw(page, app_url):
     wait_idle(page)
 
 
-def label_radio(page, digit: int):
-    return page.get_by_role("radiogroup", name="Teach it: this drawing is a").get_by_role("radio", name=str(digit),
-                                                                                         exact=True)
-
-
 def test_clicking_the_guessed_label_confirms_it_and_keeps_the_drawing(page, app_url):
     open_draw(page, app_url)
     draw(page, ONE)
     expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
     open_keep_form(page)
-    expect(label_radio(page, 1)).to_be_checked()
-    label_radio(page, 1).click()  # confirm the guess: before, this deselected it and disabled Keep
+    expect(keep_label(page, 1)).to_be_checked()
+    keep_label(page, 1).click()  # confirm the guess: before, this deselected it and disabled Keep
     wait_idle(page)
-    expect(label_radio(page, 1)).to_be_checked()
+    expect(keep_label(page, 1)).to_be_checked()
     keep = page.get_by_role("button", name="Keep", exact=True)
     expect(keep).to_be_enabled()
     keep.click()

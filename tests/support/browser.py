@@ -83,10 +83,18 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=timeout)
 
 
+KEEP_LABELS = "Teach it: this drawing is a"  # the Draw page's label control, in its Keep this drawing popover
+
+
 def open_keep_form(page) -> None:
     """On the Draw page: open the Keep this drawing popover (its label and Keep button are inside)."""
     page.get_by_role("button", name="Keep this drawing").click()
-    page.get_by_role("radiogroup", name="Teach it: this drawing is a").wait_for()
+    page.get_by_role("radiogroup", name=KEEP_LABELS).wait_for()
+
+
+def keep_label(page, digit: int):
+    """The keep form's option for `digit` (a radio of KEEP_LABELS)."""
+    return page.get_by_role("radiogroup", name=KEEP_LABELS).get_by_role("radio", name=str(digit), exact=True)
 
 
 def keep_drawing_as(page, digit: int, timeout: float = 30_000) -> None:
@@ -94,8 +102,7 @@ def keep_drawing_as(page, digit: int, timeout: float = 30_000) -> None:
     from playwright.sync_api import expect
 
     open_keep_form(page)
-    page.get_by_role("radiogroup", name="Teach it: this drawing is a").get_by_role("radio", name=str(digit),
-                                                                                  exact=True).click()
+    keep_label(page, digit).click()
     wait_idle(page)
     page.get_by_role("button", name="Keep", exact=True).click()
     expect(page.get_by_text(f"Kept as a {digit}")).to_be_visible(timeout=timeout)
