@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import CANVAS, METRIC, ONE, ROOT, ZERO, draw, free_port, keep_drawing_as, reset_canvas, wait_idle
+from tests.support.browser import (METRIC, ONE, ROOT, ZERO, draw, draw_on_new_page, free_port, keep_drawing_as, ready_to_draw,
+                                   reset_canvas, wait_idle)
 from tests.support.postgres import postgres_server, unavailable
 
 COOKIE = "digitlab_replica"
@@ -143,11 +144,6 @@ def open_on(browser, serving: Serving, index: int, path: str = ""):
     return page
 
 
-def ready_to_draw(page):
-    page.locator(CANVAS).wait_for(state="visible", timeout=120_000)
-    wait_idle(page, 120_000)
-
-
 def predicts(page, strokes, digit: str) -> None:
     reset_canvas(page)
     expect(page.locator(METRIC).first).to_have_text("—", timeout=30_000)
@@ -158,7 +154,7 @@ def predicts(page, strokes, digit: str) -> None:
 def test_a_drawing_kept_through_one_replica_is_in_my_drawings_through_the_other(browser, serving):
     a = open_on(browser, serving, 0)
     ready_to_draw(a)
-    draw(a, ONE)
+    draw_on_new_page(a, ONE)
     expect(a.locator(METRIC).first).to_have_text("1", timeout=60_000)
     keep_drawing_as(a, 4, timeout=30_000)
 

@@ -19,6 +19,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
 METRIC = "[data-testid=stMetricValue]"
 RESET = "[data-testid=stBidiComponentIsolated] button[title='Reset canvas & history']"
+UNDO = "[data-testid=stBidiComponentIsolated] button[title='Undo']"  # enabled once the canvas holds a stroke
 # The Streamlit keys of the inside-the-network panel's charts (digitlab/ui/network.py).
 INSIDE_CHARTS = ("inside_diagram", "inside_saliency", "inside_activations", "inside_weights", "inside_probe_grid",
                  "inside_probe_bars")
@@ -74,9 +75,40 @@ def launch(playwright):
 def open_page(browser, url: str, width: int = 1440, height: int = 900):
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
-    wait_idle(page)
+    ready_to_draw(page, 60_000)
     return page
+
+
+def ready_to_draw(page, timeout: float = 120_000) -> None:
+    """Until the Draw page can take a stroke: its canvas and prediction shown, its script idle and
+    the canvas still (the same box in two looks half a second apart). On a busy machine a fresh
+    server's page shows its elements well after its script run has ended."""
+    page.locator(CANVAS).wait_for(state="visible", timeout=timeout)
+    wait_idle(page, timeout)
+    page.locator(METRIC).first.wait_for(state="visible", timeout=timeout)
+    deadline, last = time.monotonic() + timeout / 1000, None
+    while (box := page.locator(CANVAS).bounding_box()) != last:
+        assert time.monotonic() < deadline, f"the Draw page's canvas kept moving for {timeout / 1000:g} s"
+        last = box
+        page.wait_for_timeout(500)
+
+
+def draw_on_new_page(page, strokes: Sequence[Sequence[tuple[float, float]]]) -> None:
+    """Draw on a page just opened (ready_to_draw), and once more if the canvas did not take the
+    strokes (its Undo still disabled 5 s later). CI saw a fresh server's first page lose a first
+    stroke once, canvas left blank; what the tests that draw this way check comes after the stroke.
+    A redraw is reported as a warning, so it shows in the run's summary instead of passing unseen."""
+    import warnings
+
+    from playwright.sync_api import expect
+
+    draw(page, strokes)
+    try:
+        expect(page.locator(UNDO)).to_be_enabled(timeout=5_000)
+    except AssertionError:
+        warnings.warn("the canvas did not take the first stroke on a newly opened page; drawn again")
+        draw(page, strokes)
+        expect(page.locator(UNDO)).to_be_enabled(timeout=5_000)
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:
