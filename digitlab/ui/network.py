@@ -25,7 +25,9 @@ SALIENCY_KINDS = {
     "gradient": "where more ink would push for (orange) or against (blue) the prediction, ink or not",
 }
 SALIENCY_KEY = "inside_saliency_kind"
-PROBE_SLIDERS = {"inside_probe_row": 3, "inside_probe_col": 3, "inside_probe_value": 0}  # key: its default
+PROBE_ROW, PROBE_COL, PROBE_VALUE = "inside_probe_row", "inside_probe_col", "inside_probe_value"  # the sliders' keys
+PROBE_SLIDERS = {PROBE_ROW: 3, PROBE_COL: 3, PROBE_VALUE: 0}  # key: its default
+PROBE_GRID = "inside_probe_grid"  # the probe's clickable 8x8 grid
 
 
 def titled(title: str, note: str) -> None:
@@ -105,18 +107,18 @@ def show_probe(model: MLP, inside: Inside) -> None:
            f"says {verdict} ({after[top]:.0%}; P({was}) {inside.probs[was]:.0%} → {after[was]:.0%}).")
     controls, grid_col, bars_col = st.columns([1.0, 0.8, 1.6], gap="medium")
     with controls:
-        st.slider("Row", 0, 7, PROBE_SLIDERS["inside_probe_row"], key="inside_probe_row")
-        st.slider("Column", 0, 7, PROBE_SLIDERS["inside_probe_col"], key="inside_probe_col")
-        st.slider("New value", 0, 16, PROBE_SLIDERS["inside_probe_value"], key="inside_probe_value",
+        st.slider("Row", 0, 7, PROBE_SLIDERS[PROBE_ROW], key=PROBE_ROW)
+        st.slider("Column", 0, 7, PROBE_SLIDERS[PROBE_COL], key=PROBE_COL)
+        st.slider("New value", 0, 16, PROBE_SLIDERS[PROBE_VALUE], key=PROBE_VALUE,
                   help="0 is blank paper, 16 a fully inked 4×4 block.")
     with grid_col:
-        live_chart(plots.probe_grid(changed, cell), key="inside_probe_grid", on_click=_pick_clicked_cell)
+        live_chart(plots.probe_grid(changed, cell), key=PROBE_GRID, on_click=_pick_clicked_cell)
     with bars_col:
         live_chart(plots.probe_bars(inside.probs, after), key="inside_probe_bars")
 
 
 def _pick_clicked_cell() -> None:
     """A click on the probe's 8x8 grid moves the Row and Column sliders there (heat map x = column, y = row)."""
-    point = getattr(st.session_state.get("inside_probe_grid"), "clicked", None)
+    point = getattr(st.session_state.get(PROBE_GRID), "clicked", None)
     if isinstance(point, dict) and all(isinstance(point.get(a), int) and 0 <= point[a] <= 7 for a in ("x", "y")):
-        st.session_state["inside_probe_row"], st.session_state["inside_probe_col"] = point["y"], point["x"]
+        st.session_state[PROBE_ROW], st.session_state[PROBE_COL] = point["y"], point["x"]
