@@ -6,13 +6,12 @@ from playwright.sync_api import expect
 from digitlab.plots.draw import ACCENT, MUTED
 from digitlab.ui.live_chart import PLOTLY_JS, PLOTLY_URL
 from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, SEVEN, ZERO, dimmed_elements, draw, draw_by_touch,
-                                   reset_canvas, wait_idle, watch_dimming)
+                                   ready_to_draw, reset_canvas, wait_idle, watch_dimming)
 
 
 def open_draw_page(page, url):
     page.goto(url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
-    wait_idle(page)
+    ready_to_draw(page, 60_000)
 
 
 PROBS_JS = "document.querySelector('.st-key-probs_chart .js-plotly-plot')"

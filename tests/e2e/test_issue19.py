@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, draw, draw_many_points, keep_label, open_keep_form,
-                                   streamlit_app, wait_idle)
+from tests.support.browser import (METRIC, ONE, ROOT, draw, draw_many_points, keep_button, keep_label, open_keep_form,
+                                   ready_to_draw, streamlit_app, wait_idle)
 from tests.support.model_files import genuine_model_bytes, with_metadata
 
 EXCEPTION = "[data-testid=stException]"
@@ -35,8 +35,7 @@ def test_every_page_opens_by_its_url(page, app_url, path, heading):
 
 def open_draw(page, app_url):
     page.goto(app_url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
-    wait_idle(page)
+    ready_to_draw(page, 60_000)
 
 
 def test_clicking_the_guessed_label_confirms_it_and_keeps_the_drawing(page, app_url):
@@ -48,7 +47,7 @@ def test_clicking_the_guessed_label_confirms_it_and_keeps_the_drawing(page, app_
     keep_label(page, 1).click()  # confirm the guess: before, this deselected it and disabled Keep
     wait_idle(page)
     expect(keep_label(page, 1)).to_be_checked()
-    keep = page.get_by_role("button", name="Keep", exact=True)
+    keep = keep_button(page)
     expect(keep).to_be_enabled()
     keep.click()
     expect(page.get_by_text("Kept as a 1")).to_be_visible(timeout=15_000)
@@ -67,7 +66,7 @@ def test_long_scribbles_export_and_import_back_skipping_duplicates(page, app_url
     expect(page.locator(METRIC).first).not_to_have_text("—", timeout=15_000)
     wait_idle(page)
     open_keep_form(page)
-    page.get_by_role("button", name="Keep", exact=True).click()
+    keep_button(page).click()
     expect(page.get_by_text("Kept as a")).to_be_visible(timeout=15_000)
 
     page.goto(app_url + "/my-drawings")

@@ -1,13 +1,12 @@
 """Teach it: label a drawing on the Draw page, keep it, and find it on the My drawings page."""
 from playwright.sync_api import expect
 
-from tests.support.browser import CANVAS, METRIC, ONE, draw, keep_drawing_as, wait_idle
+from tests.support.browser import METRIC, ONE, draw, keep_drawing_as, ready_to_draw
 
 
 def test_keep_a_corrected_drawing_and_find_it_in_my_drawings(page, app_url):
     page.goto(app_url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
-    wait_idle(page)
+    ready_to_draw(page, 60_000)
     draw(page, ONE)
     expect(page.locator(METRIC).first).to_have_text("1", timeout=15_000)
     # Correct the label (pretend the person meant a 7) and keep it.

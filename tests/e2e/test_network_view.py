@@ -4,7 +4,7 @@ import json
 
 from playwright.sync_api import expect
 
-from tests.support.browser import CANVAS, INSIDE_CHARTS, METRIC, ROOT, ZERO, draw, wait_idle
+from tests.support.browser import INSIDE_CHARTS, METRIC, ROOT, ZERO, draw, ready_to_draw, wait_idle
 
 
 def full_data(page, key: str) -> list[dict]:
@@ -21,8 +21,7 @@ def full_data(page, key: str) -> list[dict]:
 
 def test_inside_the_network_renders_for_a_drawing(page, app_url):
     page.goto(app_url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
-    wait_idle(page)
+    ready_to_draw(page, 60_000)
     expect(page.locator(".st-key-inside_diagram")).to_have_count(0)  # off by default: the page stays fast
 
     page.get_by_text("Show inside the network").click()

@@ -5,7 +5,7 @@ deletes it. A browser keeps its id across a reload."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import CANVAS, METRIC, ONE, ROOT, draw, keep_drawing_as, streamlit_app, wait_idle
+from tests.support.browser import METRIC, ONE, ROOT, draw, keep_drawing_as, ready_to_draw, streamlit_app, wait_idle
 
 KEY = "e2e-teacher-key-7c1f"
 GALLERY_CHECKBOX = "[data-testid=stCheckbox]"
@@ -61,8 +61,7 @@ def show(page, scope: str):
 
 def keep_a_one(page, url, name: str | None = None):
     page.goto(url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
-    wait_idle(page)
+    ready_to_draw(page, 60_000)
     if name:
         field = page.get_by_role("textbox", name="Your name (optional)")
         field.fill(name)

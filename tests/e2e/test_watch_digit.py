@@ -2,7 +2,7 @@
 Train page while the seed preset's 10 epochs train, its probabilities seen arriving epoch by epoch."""
 from playwright.sync_api import expect
 
-from tests.support.browser import CANVAS, METRIC, SEVEN, draw, wait_idle
+from tests.support.browser import METRIC, SEVEN, draw, ready_to_draw, wait_idle
 
 LINES = ".st-key-watch_lines .js-plotly-plot"  # a line per digit over epochs (redrawn in place)
 BARS = ".st-key-watch_bars .js-plotly-plot"  # the ten bars of the epoch shown
@@ -15,8 +15,7 @@ EPOCHS_DRAWN_JS = f"() => document.querySelector('{LINES}')?._fullData?.[0]?.x?.
 
 def test_a_drawing_from_the_draw_page_is_seen_learned_epoch_by_epoch(page, app_url):
     page.goto(app_url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=STEP)
-    wait_idle(page)
+    ready_to_draw(page, STEP)
     draw(page, SEVEN)
     expect(page.locator(METRIC).first).not_to_have_text("—", timeout=STEP)  # the drawing reached the server
     wait_idle(page)

@@ -129,6 +129,11 @@ def keep_label(page, digit: int):
     return page.get_by_role("radiogroup", name=KEEP_LABELS).get_by_role("radio", name=str(digit), exact=True)
 
 
+def keep_button(page):
+    """The keep form's Keep button (inside the popover open_keep_form opens)."""
+    return page.get_by_role("button", name="Keep", exact=True)
+
+
 def keep_drawing_as(page, digit: int, timeout: float = 30_000) -> None:
     """On the Draw page: label the drawing `digit`, press Keep, and wait until the page says so."""
     from playwright.sync_api import expect
@@ -136,7 +141,7 @@ def keep_drawing_as(page, digit: int, timeout: float = 30_000) -> None:
     open_keep_form(page)
     keep_label(page, digit).click()
     wait_idle(page)
-    page.get_by_role("button", name="Keep", exact=True).click()
+    keep_button(page).click()
     expect(page.get_by_text(f"Kept as a {digit}")).to_be_visible(timeout=timeout)
 
 
