@@ -1,10 +1,16 @@
 """The CPU time of an app server that tests.support.browser.streamlit_app started (psutil on its PID,
-never the browsers': those are Playwright's children, not the server's), and of those browsers."""
+never the browsers': those are Playwright's children, not the server's), and of those browsers.
+
+Read from each process's CPU-time clock (tests.support.cpu_clock): nanoseconds, not psutil's 10 ms
+ticks, which are as coarse as the whole cost of one stroke.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import psutil
+
+from tests.support.cpu_clock import process_cpu
 
 
 def server_process(script: Path | None = None) -> psutil.Process:
@@ -17,24 +23,24 @@ def server_process(script: Path | None = None) -> psutil.Process:
 
 
 def cpu_seconds(proc: psutil.Process) -> float:
-    """CPU time of the server process and any children it has (user + system)."""
+    """CPU time of the server process and any children it has (every thread, ended ones too)."""
     return _total_cpu([proc] + proc.children(recursive=True))
 
 
 def browser_cpu_seconds() -> float:
     """CPU time of every Chromium process under this one: the browsers Playwright launched, with
-    their renderer, GPU and utility processes (user + system; a process that has ended is not counted)."""
+    their renderer, GPU and utility processes (a process that has ended is not counted)."""
     return _total_cpu(psutil.Process().children(recursive=True), keep=lambda p: "chrom" in p.name().lower())
 
 
 def _total_cpu(processes: list[psutil.Process], keep=lambda p: True) -> float:
-    """User + system CPU time of those of `processes` that `keep` accepts; one that has ended meanwhile counts 0."""
+    """CPU time of those of `processes` that `keep` accepts; one that has ended meanwhile counts 0."""
     total = 0.0
     for p in processes:
         try:
             if keep(p):
-                t = p.cpu_times()
-                total += t.user + t.system
-        except psutil.NoSuchProcess:
+                total += process_cpu(p)
+        except (psutil.NoSuchProcess, ProcessLookupError):
             pass
     return total
+
