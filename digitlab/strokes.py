@@ -1,7 +1,8 @@
 """Render stroke paths the way the browser canvas does: a round brush on a 280x280 canvas.
 
 The pen-stroke hands of the training data (synth.py) are drawn with it, and so are the tests' and
-benchmarks' drawings; the canvas's own PNG goes through preprocess() exactly like these images do.
+benchmarks' drawings. The canvas's own strokes are drawn by canvas_drawing.py (fabric.js's curves,
+without this 4x supersampling, fast enough for every stroke); both go through preprocess().
 """
 from __future__ import annotations
 

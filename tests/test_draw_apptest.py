@@ -4,7 +4,7 @@ import os
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digitlab.strokes import arc, render
+from digitlab.strokes import arc
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY
 from tests.support.apptest import canvas_value
 
@@ -29,15 +29,24 @@ def test_empty_canvas_shows_a_prompt_and_no_prediction():
 
 @pytest.mark.parametrize("strokes, digit", [([[(140, 40), (140, 240)]], "1"), ([arc(140, 140, 60, 95, 0, 360)], "0")])
 def test_a_drawing_is_predicted(strokes, digit):
-    at = run(render(strokes))
+    at = run(strokes)
     assert not at.exception
     assert at.metric[0].value == digit
     assert at.session_state[MODEL_KEY] == "default"
 
 
 def test_a_blank_white_canvas_is_not_classified():
-    at = run(render([]))
+    at = run([])
     assert at.metric[0].value == "—" and not at.error
+
+
+def test_a_canvas_value_that_is_not_a_drawing_is_said_so_and_the_page_lives():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": [{"type": "rect", "width": 9}]}}}
+    at.run()
+    assert not at.exception
+    assert at.error and "Could not read the drawing" in at.error[0].value and "freehand" in at.error[0].value
+    assert at.metric[0].value == "—"
 
 
 def test_an_unsure_model_names_the_runner_up(models_tmp):
@@ -48,7 +57,7 @@ def test_an_unsure_model_names_the_runner_up(models_tmp):
     model, splits = prepare(config)
     save_model(model, "weak", run_info(config, list(fit(model, splits, config)), 0.1))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state[CANVAS_KEY] = canvas_value(render([arc(140, 140, 60, 95, 0, 360)]))
+    at.session_state[CANVAS_KEY] = canvas_value([arc(140, 140, 60, 95, 0, 360)])
     at.session_state[MODEL_KEY] = "weak"
     at.run()
     assert not at.exception
@@ -65,7 +74,7 @@ def test_a_broken_model_file_never_stops_the_app(models_tmp):
         shutil.copy(PROJECT_MODELS / f"default{suffix}", models_tmp / f"default{suffix}")
     (models_tmp / "broken.safetensors").write_bytes(b"\x80\x04 not a model at all")
     (models_tmp / "half.safetensors").write_bytes((models_tmp / "default.safetensors").read_bytes()[:5000])
-    at = run(render([[(140, 40), (140, 240)]]))
+    at = run([[(140, 40), (140, 240)]])
     assert not at.exception
     assert at.metric[0].value == "1"
     skipped = " ".join(c.value for c in at.caption)

@@ -11,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 from digitlab import drawings
 from digitlab.paths import PROJECT_MODELS
 from digitlab.store import save_model
-from digitlab.strokes import render
 from digitlab.train import TrainConfig, fit, prepare, run_info
 from digitlab.ui.keys import CANVAS_KEY, MODEL_KEY, TRAIN_JOB_KEY
 from tests.support.apptest import canvas_value, until_evaluated
@@ -43,7 +42,7 @@ def folder(models_tmp, tmp_path, monkeypatch):
 
 def drawing_page(strokes, **state) -> AppTest:
     at = AppTest.from_function(draw_page, default_timeout=60)
-    at.session_state[CANVAS_KEY] = canvas_value(render(strokes))
+    at.session_state[CANVAS_KEY] = canvas_value(strokes)
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()

@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 from digitlab.cli import main
 from digitlab.store import ModelError, install_model
-from digitlab.strokes import render
 from tests.support.model_files import genuine_model_bytes, with_metadata
 from tests.support.apptest import canvas_value
 
@@ -73,7 +72,7 @@ def models_page():
 
 
 def render_pages(name: str) -> None:
-    drawing = canvas_value(render([[(140, 40), (140, 240)]]))
+    drawing = canvas_value([[(140, 40), (140, 240)]])
     for script, state in ((draw_page, {"active_model": name, "draw_canvas": drawing}),
                           (train_page, {"train_compare": [f"saved: {name}"], "train_init_from": name}),
                           (models_page, {})):

@@ -11,10 +11,10 @@ from digitlab.jobs import DONE, Slots, TrainingJob
 from digitlab.model import predict_proba
 from digitlab.plots.watch import MAX_POINTS, set_watch, watch_bars, watch_lines
 from digitlab.preprocess import preprocess
-from digitlab.strokes import render
+from digitlab.canvas_drawing import picture
 from digitlab.train import TrainConfig, fit, prepare
 from digitlab.ui.keys import CANVAS_KEY, TRAIN_JOB_KEY
-from tests.support.apptest import canvas_value, until_evaluated
+from tests.support.apptest import canvas_value, pencil_drawing, until_evaluated
 
 CONFIG = TrainConfig(hidden=(16,), epochs=5, val_fraction=0.2, seed=3)
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,8 @@ def image_captions(at) -> list[str]:
     return [img.caption for image in at.get("image") for img in image.proto.imgs]
 
 
-SEVEN = render([[(80, 55), (200, 55), (170, 120), (140, 180), (120, 240)]])  # a canvas image of a 7
+SEVEN = [[(80, 55), (200, 55), (170, 120), (140, 180), (120, 240)]]  # a 7, as drawn on the canvas
+SEVEN_SEEN = preprocess(picture(pencil_drawing(SEVEN), 280)).features  # what the Draw page makes of it
 
 
 def draw_page():
@@ -120,8 +121,8 @@ def test_the_draw_page_s_last_drawing_is_watched_through_the_one_preprocessing(m
     drawn.run()
     assert not drawn.exception and drawn.session_state[MODEL_KEY] == "default"
     kept = drawn.session_state[LAST_DRAWING_KEY]
-    np.testing.assert_array_equal(kept, preprocess(SEVEN).features)
-    drawn.session_state[CANVAS_KEY] = canvas_value(render([]))  # cleared: a blank canvas keeps the last drawing
+    np.testing.assert_array_equal(kept, SEVEN_SEEN)
+    drawn.session_state[CANVAS_KEY] = canvas_value([])  # cleared: a blank canvas keeps the last drawing
     drawn.run()
     np.testing.assert_array_equal(drawn.session_state[LAST_DRAWING_KEY], kept)
 
@@ -135,7 +136,7 @@ def test_the_draw_page_s_last_drawing_is_watched_through_the_one_preprocessing(m
     at.text_input(key="train_hidden").set_value("16")
     at.button(key="train_start").click().run()
     job = at.session_state[TRAIN_JOB_KEY]
-    np.testing.assert_array_equal(job.probe, preprocess(SEVEN).features)
+    np.testing.assert_array_equal(job.probe, SEVEN_SEEN)
     assert job.join(JOB_WAIT_S)
     until_evaluated(at)
     assert not at.exception

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from digitlab import drawings, plots
+from digitlab.canvas_drawing import picture
 from digitlab.model import is_unsure, predict_proba
 from digitlab.preprocess import Preprocessed, preprocess
 from digitlab.store import ModelError
@@ -26,6 +27,7 @@ TRUTH_KEY = "truth_label"
 TRUTH_LAST_KEY = "_truth_last"  # the label last chosen, to undo the control's click-to-deselect
 CLEARED_KEY = "canvas_cleared"  # how many times Clear was pressed: part of the canvas's key
 INSIDE_KEY = "inside_show"
+CANVAS_SIZE = 280  # px, square
 COLUMNS = [1.0, 1.25, 1.0]  # canvas | prediction | what the network sees (the toolbar lines up with them)
 BLANK_PROMPT = "Draw a digit in the box to see what the network thinks it is."
 TOO_SMALL_PROMPT = "Too small to read: draw the digit bigger, filling most of the box."
@@ -72,26 +74,25 @@ def toolbar() -> None:
 @st.fragment
 def drawing_panel() -> None:
     canvas_col, result_col, steps_col = st.columns(COLUMNS, gap="medium")
-    with canvas_col:
-        brush = st.session_state.get("brush_width", 20)
-        # A new key is a new, blank canvas: how the Clear button clears it (see clear_canvas).
-        cleared = st.session_state.get(CLEARED_KEY, 0)
-        canvas = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#FFFFFF",
-                           width=280, height=280, drawing_mode="freedraw", update_streamlit=True,
-                           return_image_data=True, key=CANVAS_KEY if not cleared else f"{CANVAS_KEY}_{cleared}")
-        # The canvas's own bin only shows on hover, which phones and tablets don't have.
-        st.button("Clear", icon=":material/ink_eraser:", key="clear_canvas", on_click=clear_canvas,
-                  help="Start again on a blank canvas.")
+    # A new key is a new, blank canvas: how the Clear button clears it (see clear_canvas).
+    cleared = st.session_state.get(CLEARED_KEY, 0)
+    key = CANVAS_KEY if not cleared else f"{CANVAS_KEY}_{cleared}"
     try:  # the model picked in the toolbar; it may have been deleted since (Models page, disk)
         loaded = get_model(st.session_state[MODEL_KEY])
     except (KeyError, OSError, ModelError) as exc:
+        with canvas_col:
+            canvas(key)
         st.error(f"The selected model can't be used ({exc}). Pick another one above.")
         return
-    image = canvas.image_data
+    # The drawing as the canvas last sent it, read before the canvas is placed: the prediction is
+    # what a stroke is for, so it goes to the browser first, and the canvas (which a stroke's rerun
+    # leaves as it is) after it.
+    strokes = last_drawing(key)
     try:
-        pre = preprocess(image) if image is not None else None
-    except ValueError as exc:  # a canvas image we cannot read: say so, keep the page alive
-        st.error(f"Could not read the drawing: {exc}")
+        pre = preprocess(image) if (image := picture(strokes, CANVAS_SIZE)) is not None else None
+    except ValueError as exc:  # a drawing we cannot read: say so, keep the page alive
+        with result_col:
+            st.error(f"Could not read the drawing: {exc}")
         pre = None
     drawn = pre if pre is not None and not pre.empty else None
     if drawn is not None:  # the Train page watches it being learned (a widget's value ends with its page)
@@ -100,11 +101,30 @@ def drawing_panel() -> None:
     speck = pre is not None and pre.empty and bool((pre.ink > 0.5).any())  # ink, but too little to be a digit
     with result_col:
         show_prediction(probs, prompt=TOO_SMALL_PROMPT if speck else BLANK_PROMPT)
-        keep_form(drawn, probs, canvas.json_data, loaded.name)
+        keep_form(drawn, probs, strokes, loaded.name)
+    with canvas_col:
+        canvas(key)
     with steps_col:
         show_steps(drawn)
     if st.session_state.get(INSIDE_KEY):  # switched on in the toolbar (issue 7)
         inside_panel(loaded.model, drawn.features if drawn else None)
+
+
+def canvas(key: str) -> None:
+    # Strokes only (json_data), no PNG of the canvas: digitlab.canvas_drawing draws them here.
+    st_canvas(stroke_width=st.session_state.get("brush_width", 20), stroke_color="#000000",
+              background_color="#FFFFFF", width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
+              update_streamlit=True, key=key)
+    # The canvas's own bin only shows on hover, which phones and tablets don't have.
+    st.button("Clear", icon=":material/ink_eraser:", key="clear_canvas", on_click=clear_canvas,
+              help="Start again on a blank canvas.")
+
+
+def last_drawing(key: str) -> dict | None:
+    """The strokes (json_data) the canvas under `key` last sent, from its widget state; None
+    before its first send."""
+    state = st.session_state.get(key)
+    return ((state or {}).get("drawing") or {}).get("raw")
 
 
 def clear_canvas() -> None:

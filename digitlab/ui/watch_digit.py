@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from digitlab.canvas_drawing import picture
 from digitlab.jobs import Snapshot, TrainingJob
 from digitlab.plots import grid_picture
 from digitlab.plots.watch import set_watch, watch_bars, watch_lines
@@ -23,6 +24,7 @@ from digitlab.ui.live_chart import live_chart
 
 SOURCE_KEY = "watch_source"
 CANVAS_HERE_KEY = "watch_canvas"
+HERE_SIZE = 220  # px, this canvas's side
 CLEARED_HERE_KEY = "watch_canvas_cleared"  # Clear presses: part of this canvas's key, as on the Draw page
 PROBE_KEY = "_watch_probe"  # the features Train will watch, or None
 FIGURES_KEY = "_watch_figures"  # {job id: (bars, lines)}, updated in place at every poll
@@ -36,16 +38,15 @@ def probe() -> np.ndarray | None:
     return st.session_state.get(PROBE_KEY)
 
 
-def _input(drawing: np.ndarray | None) -> np.ndarray | None:
-    """This page's canvas image as the model's 8x8 input through THE preprocessing
-    (digitlab.preprocess, as the Draw page reads its canvas); None for a blank or unreadable one."""
-    if drawing is None:
-        return None
+def _input(strokes: dict | None, size: int) -> np.ndarray | None:
+    """This page's canvas drawing (its json_data) as the model's 8x8 input, drawn and preprocessed
+    as the Draw page reads its canvas; None for a blank or unreadable one."""
     try:
-        pre = preprocess(drawing)
+        image = picture(strokes, size)
+        pre = preprocess(image) if image is not None else None
     except ValueError:
         return None
-    return None if pre.empty else pre.features
+    return None if pre is None or pre.empty else pre.features
 
 
 def draw_page_drawing() -> np.ndarray | None:
@@ -78,10 +79,10 @@ def chooser() -> None:
                 cleared = st.session_state.get(CLEARED_HERE_KEY, 0)
                 # The Draw page's brush-to-box ratio. Not smaller: the canvas's hover toolbar covers its top ~35 px.
                 canvas = st_canvas(stroke_width=16, stroke_color="#000000", background_color="#FFFFFF",
-                                   width=220, height=220, drawing_mode="freedraw", update_streamlit=True,
-                                   return_image_data=True, key=f"{CANVAS_HERE_KEY}_{cleared}")
+                                   width=HERE_SIZE, height=HERE_SIZE, drawing_mode="freedraw",
+                                   update_streamlit=True, key=f"{CANVAS_HERE_KEY}_{cleared}")
                 st.button("Clear", icon=":material/ink_eraser:", key="watch_clear", on_click=_clear_here)
-                chosen = _input(canvas.image_data)
+                chosen = _input(canvas.json_data, HERE_SIZE)
             else:
                 chosen = from_draw_page
         st.session_state[PROBE_KEY] = chosen

@@ -1,10 +1,17 @@
 """The Draw page in a real browser: real canvas, real mouse strokes, real Streamlit server."""
+import base64
+import time
 import urllib.request
 
+import numpy as np
 from playwright.sync_api import expect
 
+from digitlab.model import predict_proba
 from digitlab.plots.draw import ACCENT, MUTED
+from digitlab.preprocess import Preprocessed, preprocess
+from digitlab.store import load_model
 from digitlab.ui.live_chart import PLOTLY_JS, PLOTLY_URL
+from tests.support import drawn_set
 from tests.support.browser import (CANVAS, METRIC, ONE, ROOT, SEVEN, ZERO, dimmed_elements, draw, draw_by_touch,
                                    ready_to_draw, reset_canvas, wait_idle, watch_dimming)
 
@@ -53,9 +60,12 @@ def assert_bars_show(page, winner: int | None) -> None:
     assert max(range(10), key=heights.__getitem__) == winner and texts[winner].endswith("%")
 
 
+DRAWING_LAYER = "[data-testid=stBidiComponentIsolated] canvas.dc-canvas.lower-canvas"  # fabric.js draws strokes here
+
+
 def ink_pixels(page) -> int:
     """Dark pixels on the canvas's drawing layer (fabric.js draws strokes on the lower canvas)."""
-    return page.locator("[data-testid=stBidiComponentIsolated] canvas.dc-canvas.lower-canvas").evaluate(
+    return page.locator(DRAWING_LAYER).evaluate(
         "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
         " for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] < 128) n++; return n; }")
 
@@ -153,3 +163,59 @@ def test_live_charts_use_the_plotly_js_served_from_the_package_and_nothing_is_co
     with urllib.request.urlopen(sources[0], timeout=10) as response:
         assert response.read() == PLOTLY_JS.read_bytes()
     assert not (ROOT / "static").exists(), "plotly.js must not be copied into the checkout"
+
+
+# The Draw page draws the canvas's strokes itself (digitlab.canvas_drawing) instead of asking the
+# browser for a PNG: what it makes of a drawing must be what the canvas's own pixels make of it.
+
+
+def canvas_pixels(page) -> Preprocessed:
+    """The canvas's drawing layer as the browser painted it, white background included (the PNG
+    return_image_data would send), through the one preprocessing."""
+    url = page.locator(DRAWING_LAYER).evaluate("c => c.toDataURL('image/png')")
+    return preprocess(base64.b64decode(url.split(",", 1)[1]))
+
+
+def settled_probabilities(page, timeout: float = 30) -> np.ndarray:
+    """The chart's probabilities once the last stroke's answer is in: the canvas sends a drawing
+    200 ms after its last change, so an answer to the first of two strokes can show meanwhile. The
+    same in two looks half a second apart, the page idle at both."""
+    deadline, last = time.monotonic() + timeout, None
+    while True:
+        wait_idle(page)
+        now = chart_probabilities(page)
+        if now == last:
+            return np.array(now)
+        assert time.monotonic() < deadline, "the page's probabilities kept changing"
+        last = now
+        page.wait_for_timeout(500)
+
+
+def one_of_each_digit() -> list[dict]:
+    chosen: dict[int, dict] = {}
+    for item in drawn_set.load():
+        if item["background"] == "white" and 14 <= item["width"] <= 26:  # near the page's default brush (20)
+            chosen.setdefault(item["label"], item)
+    return [chosen[d] for d in range(10)]
+
+
+def test_the_page_reads_a_drawing_as_the_canvas_s_own_pixels_read(page, app_url):
+    model = load_model(ROOT / "models" / "default.safetensors").model
+    open_draw_page(page, app_url)
+    gaps, report = [], []
+    for item in one_of_each_digit():
+        reset_canvas(page)
+        expect(page.locator(METRIC).first).to_have_text("—", timeout=15_000)
+        wait_idle(page)
+        draw(page, item["strokes"], steps=1)
+        expect(page.locator(METRIC).first).not_to_have_text("—", timeout=15_000)
+        shown = settled_probabilities(page)
+        pixels = canvas_pixels(page)
+        assert not pixels.empty, f"the canvas shows no {item['label']}"
+        own = predict_proba(model, pixels.features)
+        gaps.append(float(np.abs(shown - own).max()))
+        report.append(f"{item['label']} ({item['style']}): page says {shown.argmax()} at {shown.max():.0%}, "
+                      f"the canvas's pixels {own.argmax()} at {own.max():.0%}")
+        assert shown.argmax() == own.argmax(), report[-1]
+    # The two pictures differ only in antialiased edge pixels: no probability moves by much.
+    assert max(gaps) <= 0.10 and float(np.median(gaps)) <= 0.01, (gaps, report)
