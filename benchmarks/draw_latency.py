@@ -17,7 +17,7 @@ With --cost each app's cost per trial (a Clear, then the stroke) is printed too,
 app's extra time goes: its server's CPU time, and how long its tab's main thread was busy
 (Chromium's task time, a wall time: on a shared core it includes waiting for the core).
 
-    python benchmarks/draw_latency.py [--trials 20] [--inside [--height 2100]] [--slow] [--cost]
+    python benchmarks/draw_latency.py [--trials 40] [--inside [--height 2100]] [--slow] [--cost]
 """
 import argparse
 import functools
@@ -90,7 +90,9 @@ def one_trial(page, last: str | None = None) -> tuple[float, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, default=20)
+    # 40, not 20: on the slow setting one stroke's time spreads by tens of ms (the core is shared
+    # with the hog and the browser), and a median of 20 moved by ~4% between runs of the same code.
+    parser.add_argument("--trials", type=int, default=40, help="strokes per app (default 40)")
     parser.add_argument("--inside", action="store_true", help="Draw page with 'Show inside the network' on")
     parser.add_argument("--height", type=int, default=900, help="browser window height in pixels (width 1440)")
     parser.add_argument("--cost", action="store_true",
