@@ -19,12 +19,21 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
+from digitlab.preprocess import Preprocessed, preprocess
+
 MAX_OBJECTS = 2_000  # strokes on one canvas
 MAX_COMMANDS = 200_000  # path commands, all strokes together
 MAX_COORD = 1e6  # canvas pixels; far outside any canvas
 MAX_WIDTH = 1_000.0
 FLATNESS = 0.25  # px: a curve is split until its chords stray no further than this from it
 STROKE_TYPES = ("Path", "path")  # fabric 6+ and fabric 5 spell the freehand stroke's type differently
+
+
+def preprocessed(drawing: Any, size: int) -> Preprocessed | None:
+    """A canvas drawing (json_data) of a size x size canvas through the one preprocessing; None
+    when nothing is drawn, ValueError for what is not a drawing."""
+    image = picture(drawing, size)
+    return preprocess(image) if image is not None else None
 
 
 def picture(drawing: Any, size: int) -> np.ndarray | None:
@@ -68,11 +77,11 @@ def canvas_strokes(drawing: Any) -> list[tuple[np.ndarray, float]]:
         budget -= len(path)
         if budget < 0:
             raise ValueError(f"the drawing is too long (over {MAX_COMMANDS:,} path commands)")
-        points, box = _polyline(path)
-        matrix, scale = _transform(obj, box)
         width = _number(obj.get("strokeWidth", 1), "strokeWidth")
         if not 0 < width <= MAX_WIDTH:
             raise ValueError(f"a brush width of {width:g} px")
+        points, box = _polyline(path)
+        matrix, scale = _transform(obj, box, width)
         strokes.append((points @ matrix[:, :2].T + matrix[:, 2], width * scale))
     return strokes
 
@@ -118,7 +127,7 @@ def _turning_points(x0: float, y0: float, cx: float, cy: float, x1: float, y1: f
     return turns
 
 
-def _transform(obj: dict, box: np.ndarray) -> tuple[np.ndarray, float]:
+def _transform(obj: dict, box: np.ndarray, width: float) -> tuple[np.ndarray, float]:
     """The object's transform as a 2x3 matrix from path to canvas coordinates, and how much it
     scales the brush. fabric draws a path about the centre of its box (its pathOffset), then
     translates, rotates, scales (with flips) and skews; a stroke nobody moved maps to itself."""
@@ -136,7 +145,7 @@ def _transform(obj: dict, box: np.ndarray) -> tuple[np.ndarray, float]:
     centre = np.array([get("left", offset[0]), get("top", offset[1])])
     origin = np.array([_ORIGIN.get(obj.get("originX", "center"), 0.5), _ORIGIN.get(obj.get("originY", "center"), 0.5)])
     if (origin != 0.5).any():  # left/top name another point of the box than its centre
-        size = (box[1] - box[0] + get("strokeWidth", 1)) * np.abs([sx, sy])
+        size = (box[1] - box[0] + width) * np.abs([sx, sy])
         centre = centre + np.array([[cos, -sin], [sin, cos]]) @ ((0.5 - origin) * size)
     matrix = np.hstack([linear, (centre - linear @ offset)[:, None]])
     return matrix, math.sqrt(abs(np.linalg.det(linear)))

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from digitlab.canvas_drawing import preprocessed
 from digitlab.data import load_splits
 from digitlab.jobs import DONE, Slots, TrainingJob
 from digitlab.model import predict_proba
 from digitlab.plots.watch import MAX_POINTS, set_watch, watch_bars, watch_lines
-from digitlab.preprocess import preprocess
-from digitlab.canvas_drawing import picture
 from digitlab.train import TrainConfig, fit, prepare
 from digitlab.ui.keys import CANVAS_KEY, TRAIN_JOB_KEY
 from tests.support.apptest import canvas_value, pencil_drawing, until_evaluated
@@ -100,7 +99,7 @@ def image_captions(at) -> list[str]:
 
 
 SEVEN = [[(80, 55), (200, 55), (170, 120), (140, 180), (120, 240)]]  # a 7, as drawn on the canvas
-SEVEN_SEEN = preprocess(picture(pencil_drawing(SEVEN), 280)).features  # what the Draw page makes of it
+SEVEN_SEEN = preprocessed(pencil_drawing(SEVEN), 280).features  # what the Draw page makes of it
 
 
 def draw_page():

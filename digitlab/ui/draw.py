@@ -13,9 +13,9 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from digitlab import drawings, plots
-from digitlab.canvas_drawing import picture
+from digitlab.canvas_drawing import preprocessed
 from digitlab.model import is_unsure, predict_proba
-from digitlab.preprocess import Preprocessed, preprocess
+from digitlab.preprocess import Preprocessed
 from digitlab.store import ModelError
 from digitlab.ui import identity
 from digitlab.ui.keys import CANVAS_KEY, LAST_DRAWING_KEY, MODEL_KEY
@@ -89,7 +89,7 @@ def drawing_panel() -> None:
     # leaves as it is) after it.
     strokes = last_drawing(key)
     try:
-        pre = preprocess(image) if (image := picture(strokes, CANVAS_SIZE)) is not None else None
+        pre = preprocessed(strokes, CANVAS_SIZE)
     except ValueError as exc:  # a drawing we cannot read: say so, keep the page alive
         with result_col:
             st.error(f"Could not read the drawing: {exc}")

@@ -13,11 +13,10 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from digitlab.canvas_drawing import picture
+from digitlab.canvas_drawing import preprocessed
 from digitlab.jobs import Snapshot, TrainingJob
 from digitlab.plots import grid_picture
 from digitlab.plots.watch import set_watch, watch_bars, watch_lines
-from digitlab.preprocess import preprocess
 from digitlab.ui import presentation
 from digitlab.ui.keys import LAST_DRAWING_KEY
 from digitlab.ui.live_chart import live_chart
@@ -42,8 +41,7 @@ def _input(strokes: dict | None, size: int) -> np.ndarray | None:
     """This page's canvas drawing (its json_data) as the model's 8x8 input, drawn and preprocessed
     as the Draw page reads its canvas; None for a blank or unreadable one."""
     try:
-        image = picture(strokes, size)
-        pre = preprocess(image) if image is not None else None
+        pre = preprocessed(strokes, size)
     except ValueError:
         return None
     return None if pre is None or pre.empty else pre.features
